@@ -1,0 +1,3 @@
+import OffloadCLI
+
+await OffloadCommand.main()
