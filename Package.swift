@@ -1,8 +1,9 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.2
 import PackageDescription
 
 let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
+    .treatAllWarnings(as: .error),
 ]
 
 let package = Package(
@@ -56,6 +57,7 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .executableTarget(name: "offload", dependencies: ["OffloadCLI"], swiftSettings: strictSettings),
+        .testTarget(name: "PGClientTests", dependencies: ["PGClient"], swiftSettings: strictSettings),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,7 @@
 import ArgumentParser
 
 /// The `offload` command line: operate a queue without writing SQL.
+@available(macOS 10.15, macCatalyst 13, iOS 13, tvOS 13, watchOS 6, *)  // lets ArgumentParser pick its async entry point
 public struct OffloadCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "offload",
@@ -9,4 +10,9 @@ public struct OffloadCommand: AsyncParsableCommand {
     )
 
     public init() {}
+
+    /// Without a subcommand, explain what there is.
+    public func run() async throws {
+        print(Self.helpMessage())
+    }
 }

@@ -1,0 +1,73 @@
+import Foundation
+
+/// Where and how to connect: a `postgres://` URL or a libpq conninfo string, plus client defaults.
+public struct ConnectionConfiguration: Sendable {
+    /// The URL or conninfo string, passed to libpq as it is. Never logged: use `redactedTarget`.
+    public var target: String
+    /// How long a connection attempt may take before it fails. Defaults to 10 seconds.
+    /// A `connect_timeout` inside `target` wins.
+    public var connectTimeoutSeconds: Int
+    /// Reported to the server as `application_name`. Defaults to `offload`.
+    public var applicationName: String
+    /// A database to use instead of the one `target` names. Defaults to nil (use the target's).
+    public var database: String?
+
+    /// Creates a configuration for `target` (URL or conninfo).
+    public init(_ target: String, connectTimeoutSeconds: Int = 10, applicationName: String = "offload") {
+        self.target = target
+        self.connectTimeoutSeconds = connectTimeoutSeconds
+        self.applicationName = applicationName
+    }
+
+    /// Reads `DATABASE_URL` from the environment; nil when it is unset or empty.
+    public static func fromEnvironment(
+        _ environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> ConnectionConfiguration? {
+        guard let url = environment["DATABASE_URL"], !url.isEmpty else { return nil }
+        return ConnectionConfiguration(url)
+    }
+
+    /// `target` with any password replaced by `***`, safe for logs and error messages.
+    public var redactedTarget: String { Self.redact(target) }
+
+    /// Replaces the password in a URL (`postgres://user:secret@host`) or conninfo (`password=secret`).
+    public static func redact(_ target: String) -> String {
+        var text = target
+        // URL form: scheme://user:password@host
+        if let schemeEnd = text.range(of: "://") {
+            let authorityStart = schemeEnd.upperBound
+            let authorityEnd = text[authorityStart...].firstIndex(where: { $0 == "/" || $0 == "?" }) ?? text.endIndex
+            if let at = text[authorityStart..<authorityEnd].lastIndex(of: "@"),
+               let colon = text[authorityStart..<at].firstIndex(of: ":") {
+                text.replaceSubrange(text.index(after: colon)..<at, with: "***")
+            }
+        }
+        // password=… as a conninfo keyword or a URL query parameter, quoted or not.
+        let pattern = #"(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]*)"#
+        if let regex = try? NSRegularExpression(pattern: pattern, options: [.caseInsensitive]) {
+            let range = NSRange(text.startIndex..., in: text)
+            text = regex.stringByReplacingMatches(in: text, range: range, withTemplate: "$1***")
+        }
+        return text
+    }
+
+    /// The same server and credentials, another database.
+    public func withDatabase(_ name: String) -> ConnectionConfiguration {
+        var copy = self
+        copy.database = name
+        return copy
+    }
+
+    /// The parameters libpq applies after `target`, overriding it.
+    var libpqOverrides: [(String, String)] {
+        database.map { [("dbname", $0)] } ?? []
+    }
+
+    /// The parameters libpq applies before `target`, so the target's own values override them.
+    var libpqDefaults: [(String, String)] {
+        [
+            ("connect_timeout", String(connectTimeoutSeconds)),
+            ("application_name", applicationName),
+        ]
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+
+/// A `Codable` value sent as JSON (cast it in SQL: `\(PGJSON(args))::jsonb`).
+///
+/// The value is encoded when the wrapper is created, so encoding errors surface there, as a
+/// thrown error, rather than inside a string interpolation.
+public struct PGJSON: PGEncodable {
+    /// The encoded JSON text.
+    public let text: String
+
+    /// Encodes `value` with `PGJSON.makeEncoder()`.
+    public init(_ value: some Encodable) throws {
+        do {
+            let data = try PGJSON.makeEncoder().encode(value)
+            text = String(decoding: data, as: UTF8.self)
+        } catch {
+            throw PGError(.encoding, "cannot encode \(type(of: value)) as JSON: \(error)")
+        }
+    }
+
+    /// Wraps JSON text that is already encoded.
+    public init(rawJSON: String) {
+        text = rawJSON
+    }
+
+    public func pgText() -> String? { text }
+
+    /// The encoder used for values: ISO 8601 dates, sorted keys (stable text for unique keys and tests).
+    public static func makeEncoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    /// The decoder matching `makeEncoder()`.
+    public static func makeDecoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+
+    /// Decodes JSON text into `type`, with a decoding error that names what went wrong.
+    public static func decode<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
+        do {
+            return try makeDecoder().decode(T.self, from: Data(text.utf8))
+        } catch let error as DecodingError {
+            throw PGError(.decoding, "cannot decode JSON as \(T.self): \(error.readableDescription)")
+        }
+    }
+}
+
+extension DecodingError {
+    /// A one-line explanation with the coding path, e.g. `missing key "sourceId" at $`.
+    public var readableDescription: String {
+        func path(_ context: Context) -> String {
+            let components = context.codingPath.map { key in key.intValue.map { "[\($0)]" } ?? ".\(key.stringValue)" }
+            return "$" + components.joined()
+        }
+        switch self {
+        case .keyNotFound(let key, let context):
+            return "missing key \"\(key.stringValue)\" at \(path(context))"
+        case .typeMismatch(let type, let context):
+            return "expected \(type) at \(path(context)): \(context.debugDescription)"
+        case .valueNotFound(let type, let context):
+            return "expected \(type) but found null at \(path(context))"
+        case .dataCorrupted(let context):
+            return "invalid data at \(path(context)): \(context.debugDescription)"
+        @unknown default:
+            return "\(self)"
+        }
+    }
+}

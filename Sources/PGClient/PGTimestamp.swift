@@ -1,0 +1,126 @@
+import Foundation
+
+/// `timestamptz` ⇄ `Date`. Connections set `TimeZone=UTC` and `DateStyle=ISO`, so values arrive as
+/// `2026-11-29 04:30:22.123456+00`; other offsets, `BC` and `±infinity` are understood too.
+/// A `timestamp` without time zone is read as UTC.
+extension Date: PGEncodable, PGDecodable {
+    public func pgText() -> String? {
+        if self == .distantFuture { return "infinity" }
+        if self == .distantPast { return "-infinity" }
+        let totalMicros = (timeIntervalSince1970 * 1_000_000).rounded()
+        guard totalMicros.isFinite, abs(totalMicros) < 9.2e18 else { return nil }
+        let micros = Int64(totalMicros)
+        let microsPerDay: Int64 = 86_400_000_000
+        var days = micros / microsPerDay
+        var microsOfDay = micros % microsPerDay
+        if microsOfDay < 0 {
+            microsOfDay += microsPerDay
+            days -= 1
+        }
+        let (year, month, day) = CivilCalendar.date(fromDaysSinceEpoch: days)
+        let seconds = microsOfDay / 1_000_000
+        let fraction = microsOfDay % 1_000_000
+        let bc = year <= 0
+        let shownYear = bc ? 1 - year : year
+        func pad(_ value: Int64, _ width: Int) -> String {
+            let digits = String(value)
+            return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+        }
+        var text = "\(pad(shownYear, 4))-\(pad(month, 2))-\(pad(day, 2)) "
+        text += "\(pad(seconds / 3600, 2)):\(pad(seconds / 60 % 60, 2)):\(pad(seconds % 60, 2))"
+        text += ".\(pad(fraction, 6))+00"
+        if bc { text += " BC" }
+        return text
+    }
+
+    public init(pgText text: String) throws {
+        switch text {
+        case "infinity": self = .distantFuture
+        case "-infinity": self = .distantPast
+        default:
+            guard let date = PGTimestampParser.parse(Array(text.utf8)) else {
+                throw PGError.cannotDecode(text, as: "Date")
+            }
+            self = date
+        }
+    }
+}
+
+/// Parses PostgreSQL's ISO timestamp output without Foundation formatters (they are slow and
+/// locale-sensitive).
+enum PGTimestampParser {
+    static func parse(_ bytes: [UInt8]) -> Date? {
+        var index = 0
+        func number(maxDigits: Int = 18) -> Int64? {
+            var value: Int64 = 0
+            var count = 0
+            while index < bytes.count, count < maxDigits, bytes[index] >= 48, bytes[index] <= 57 {
+                value = value * 10 + Int64(bytes[index] - 48)
+                index += 1
+                count += 1
+            }
+            return count == 0 ? nil : value
+        }
+        func expect(_ character: Character) -> Bool {
+            guard index < bytes.count, bytes[index] == character.asciiValue else { return false }
+            index += 1
+            return true
+        }
+        guard var year = number(), expect("-"), let month = number(maxDigits: 2), expect("-"),
+              let day = number(maxDigits: 2), expect(" ") || expect("T"),
+              let hour = number(maxDigits: 2), expect(":"), let minute = number(maxDigits: 2), expect(":"),
+              let second = number(maxDigits: 2)
+        else { return nil }
+        var micros: Int64 = 0
+        if expect(".") {
+            var scale: Int64 = 100_000
+            while index < bytes.count, bytes[index] >= 48, bytes[index] <= 57 {
+                micros += Int64(bytes[index] - 48) * scale
+                scale /= 10
+                index += 1
+            }
+        }
+        var offsetSeconds: Int64 = 0
+        if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+            let sign: Int64 = bytes[index] == UInt8(ascii: "-") ? -1 : 1
+            index += 1
+            guard let offsetHours = number(maxDigits: 2) else { return nil }
+            var offset = offsetHours * 3600
+            if expect(":"), let offsetMinutes = number(maxDigits: 2) { offset += offsetMinutes * 60 }
+            if expect(":"), let offsetSecs = number(maxDigits: 2) { offset += offsetSecs }
+            offsetSeconds = sign * offset
+        }
+        if index + 3 <= bytes.count, bytes[index...].starts(with: Array(" BC".utf8)) {
+            year = 1 - year
+            index += 3
+        }
+        guard index == bytes.count, (1...12).contains(month), (1...31).contains(day) else { return nil }
+        let days = CivilCalendar.daysSinceEpoch(year: year, month: month, day: day)
+        let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
+        return Date(timeIntervalSince1970: Double(seconds) + Double(micros) / 1_000_000)
+    }
+}
+
+/// Proleptic Gregorian calendar arithmetic (Howard Hinnant's days-from-civil algorithms).
+enum CivilCalendar {
+    static func daysSinceEpoch(year: Int64, month: Int64, day: Int64) -> Int64 {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    static func date(fromDaysSinceEpoch days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+}

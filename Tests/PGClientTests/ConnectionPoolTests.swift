@@ -1,0 +1,76 @@
+import Foundation
+import PGClient
+import Synchronization
+import Testing
+
+@Suite("Connection pool")
+struct ConnectionPoolTests {
+    @Test func fiftyTasksShareFiveConnections() async throws {
+        try await TestDatabase.with { configuration in
+            let pool = ConnectionPool(configuration, maxConnections: 5)
+            let mostOpen = HighWaterMark()
+            let backends = try await withThrowingTaskGroup(of: Int32.self) { group in
+                for index in 0..<50 {
+                    group.addTask {
+                        try await pool.withConnection { connection in
+                            mostOpen.max(pool.openConnections)
+                            let echoed = try await connection.query("SELECT \(index)::int AS n, pg_sleep(0.01)")
+                            #expect(try echoed.single(Int.self, "n") == index)
+                            return connection.backendPID
+                        }
+                    }
+                }
+                return try await group.reduce(into: Set<Int32>()) { $0.insert($1) }
+            }
+            #expect(backends.count <= 5)
+            #expect(mostOpen.value <= 5)
+            let serverSide = try await pool.query("""
+                SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database()
+                """).single(Int.self, "n")
+            #expect(serverSide <= 5)
+        }
+    }
+
+    @Test func waitingForAFreeConnectionTimesOutClearly() async throws {
+        try await TestDatabase.with { configuration in
+            let pool = ConnectionPool(configuration, maxConnections: 1, acquireTimeout: .milliseconds(200))
+            let holding = AsyncStream<Void>.makeStream()
+            let release = AsyncStream<Void>.makeStream()
+            let holder = Task {
+                try await pool.withConnection { _ in
+                    holding.continuation.yield()
+                    for await _ in release.stream { break }
+                }
+            }
+            for await _ in holding.stream { break }
+            let error = try await #require(throws: PGError.self) { try await pool.query("SELECT 1") }
+            #expect(error.code == .poolTimeout)
+            release.continuation.yield()
+            try await holder.value
+            #expect(try await pool.query("SELECT 1 AS one").single(Int.self, "one") == 1)
+        }
+    }
+
+    @Test func terminatedConnectionIsReplacedByAFreshOne() async throws {
+        try await TestDatabase.with { configuration in
+            let pool = ConnectionPool(configuration, maxConnections: 1)
+            let firstPID = try await pool.withConnection { $0.backendPID }
+            let admin = try await Connection.connect(configuration)
+            try await admin.execute("SELECT pg_terminate_backend(\(firstPID))")
+            // Give the server a moment to close the socket, as it would on its own.
+            try await Task.sleep(for: .milliseconds(100))
+            let (pid, one) = try await pool.withConnection { connection in
+                (connection.backendPID, try await connection.query("SELECT 1 AS one").single(Int.self, "one"))
+            }
+            #expect(one == 1)
+            #expect(pid != firstPID)
+        }
+    }
+}
+
+/// The largest value seen, shared between tasks.
+final class HighWaterMark: Sendable {
+    private let highest = Mutex(0)
+    var value: Int { highest.withLock { $0 } }
+    func max(_ candidate: Int) { highest.withLock { $0 = Swift.max($0, candidate) } }
+}
