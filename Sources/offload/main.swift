@@ -1,3 +1,0 @@
-import OffloadCLI
-
-await OffloadCommand.main()
