@@ -56,6 +56,8 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .executableTarget(name: "offload", dependencies: ["OffloadCLI"], swiftSettings: strictSettings),
+        // Unit tests of the CLI, plus real local-cluster starts (needs the PostgreSQL server programs).
+        .testTarget(name: "OffloadCLITests", dependencies: ["OffloadCLI"], swiftSettings: strictSettings),
     ],
     swiftLanguageModes: [.v6]
 )
