@@ -30,7 +30,8 @@ extension LocalCluster {
                     atPath: folder, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
             }
         } catch {
-            throw LocalClusterError(.directoryNotReachable, "Could not create the cluster folder \(directory): \(error)")
+            throw LocalClusterError(
+                .directoryNotReachable, "Could not create the cluster folder \(directory): \(error)")
         }
         guard account.user != nil else { return }
         try await handOver(to: account)

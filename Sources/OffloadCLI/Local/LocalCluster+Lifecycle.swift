@@ -147,8 +147,8 @@ extension LocalCluster {
         let result = try await account.run(start.executable, start.arguments, in: directory)
         guard result.succeeded else {
             throw LocalClusterError(
-                .startFailed, "PostgreSQL did not start (pg_ctl exited with status \(result.status)). From \(logFile):",
-                detail: logTail() ?? result.output)
+                .startFailed, "PostgreSQL did not start (pg_ctl exited with status \(result.status)).",
+                detail: failureDetail(result.output))
         }
     }
 
@@ -164,11 +164,18 @@ extension LocalCluster {
             // 3 = pg_isready could not even try (bad arguments); waiting will not help.
             if result.status == 3 || clock.now >= deadline {
                 throw LocalClusterError(
-                    .startFailed, "PostgreSQL started but does not accept connections on \(url()). From \(logFile):",
-                    detail: logTail() ?? result.output)
+                    .startFailed, "PostgreSQL started but does not accept connections on \(url()).",
+                    detail: failureDetail(result.output))
             }
             try await Task.sleep(for: .milliseconds(100))
         }
+    }
+
+    /// A tool's own words, then the end of the server log, which usually says why.
+    private func failureDetail(_ output: String) -> String {
+        var parts = [output.trimmingCharacters(in: .whitespacesAndNewlines)]
+        if let tail = logTail() { parts.append("Last lines of \(logFile):\n\(tail)") }
+        return parts.filter { !$0.isEmpty }.joined(separator: "\n\n")
     }
 
     /// The last `lines` lines of the server log, if there is one.

@@ -55,6 +55,10 @@ extension LocalCommand {
         @Option(help: "Seconds to wait for the server to accept connections.")
         var timeout: Int = 30
 
+        func validate() throws {
+            guard timeout > 0 else { throw ValidationError("--timeout must be at least 1 second.") }
+        }
+
         func run() async throws {
             let cluster = try options.cluster()
             let outcome = try await cluster.start(timeout: .seconds(timeout))

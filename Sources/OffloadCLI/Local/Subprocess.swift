@@ -80,11 +80,14 @@ enum Subprocess {
         _ executable: String, _ arguments: [String]
     ) throws -> (executable: String, arguments: [String]) {
         #if os(Linux)
-        guard let bash = which("bash", searchPath: "/bin:/usr/bin:" + (ProcessInfo.processInfo.environment["PATH"] ?? ""))
-        else {
-            throw LocalClusterError(.commandFailed, "bash is needed to start PostgreSQL in the background; install bash.")
+        let searchPath = "/bin:/usr/bin:" + (ProcessInfo.processInfo.environment["PATH"] ?? "")
+        guard let bash = which("bash", searchPath: searchPath) else {
+            throw LocalClusterError(.commandFailed, "bash is needed to start PostgreSQL in the background.")
         }
-        let script = #"for fd in /proc/$$/fd/*; do n=${fd##*/}; if [ "$n" -gt 2 ]; then eval "exec $n>&-"; fi; done; exec "$@""#
+        let script = #"""
+            for fd in /proc/$$/fd/*; do n=${fd##*/}; if [ "$n" -gt 2 ]; then eval "exec $n>&-"; fi; done
+            exec "$@"
+            """#
         return (bash, ["-c", script, "bash", executable] + arguments)
         #else
         return (executable, arguments)

@@ -27,7 +27,8 @@ struct LocalClusterTests {
     }
 
     @Test func relativePathsAreNormalised() throws {
-        let cluster = try LocalCluster.resolve(directory: "../other/./pg", environment: [:], currentDirectory: "/srv/app")
+        let cluster = try LocalCluster.resolve(
+            directory: "../other/./pg", environment: [:], currentDirectory: "/srv/app")
         #expect(cluster.directory == "/srv/other/pg")
     }
 
