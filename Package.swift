@@ -58,6 +58,8 @@ let package = Package(
         ),
         .executableTarget(name: "offload", dependencies: ["OffloadCLI"], swiftSettings: strictSettings),
         .testTarget(name: "PGClientTests", dependencies: ["PGClient"], swiftSettings: strictSettings),
+        // Unit tests of the CLI, plus real local-cluster starts (needs the PostgreSQL server programs).
+        .testTarget(name: "OffloadCLITests", dependencies: ["OffloadCLI"], swiftSettings: strictSettings),
     ],
     swiftLanguageModes: [.v6]
 )

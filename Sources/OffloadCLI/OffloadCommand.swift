@@ -6,7 +6,7 @@ public struct OffloadCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "offload",
         abstract: "Background jobs for Swift on PostgreSQL.",
-        subcommands: []
+        subcommands: [LocalCommand.self]
     )
 
     public init() {}

@@ -1,0 +1,48 @@
+# Offload — `make help` lists the targets.
+#
+# Variables (override on the command line or in the environment):
+#   SWIFT              the swift driver                      (default: swift)
+#   SCRATCH_PATH       SwiftPM's build folder                (default: .build)
+#   SWIFT_BUILD_FLAGS  extra flags for swift build/test, e.g. CI's -Xswiftc -warnings-as-errors
+#   DATABASE_URL       if set, tests use this server instead of a throwaway local one
+
+SWIFT ?= swift
+SCRATCH_PATH ?= .build
+SWIFT_BUILD_FLAGS ?=
+SWIFT_FLAGS = --scratch-path $(SCRATCH_PATH) $(SWIFT_BUILD_FLAGS)
+# Where the built executables land for these flags (asks SwiftPM; builds nothing).
+BIN_PATH = $(shell $(SWIFT) build $(SWIFT_FLAGS) --show-bin-path)
+
+.DEFAULT_GOAL := help
+.PHONY: help deps build test local-start local-stop clean
+
+help: ## Show this list
+	@echo "Usage: make <target> [SWIFT_BUILD_FLAGS=...] [SCRATCH_PATH=...]"
+	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z0-9_-]+:.*## / { printf "  %-14s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+deps: ## Install PostgreSQL and libpq if missing (apt-get as root on Debian; else says what to install)
+	@scripts/install-deps.sh
+
+build: deps ## Build everything (debug)
+	$(SWIFT) build $(SWIFT_FLAGS)
+
+test: deps ## Build, then run all tests against a throwaway PostgreSQL, or DATABASE_URL if set
+	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
+	OFFLOAD_BIN="$(BIN_PATH)/offload" scripts/with-local-postgres.sh $(SWIFT) test $(SWIFT_FLAGS)
+
+local-start: build ## Start the project's PostgreSQL (.offload/postgres, port 54329) and print its URL
+	@"$(BIN_PATH)/offload" local start
+
+local-stop: build ## Stop the project's PostgreSQL (the data stays in .offload/postgres)
+	@"$(BIN_PATH)/offload" local stop
+
+clean: ## Remove build products (keeps .offload/, the local databases)
+	rm -rf $(SCRATCH_PATH)
+
+# ---------------------------------------------------------------------------
+# Room for targets other parts of the project add; give each a `## ` comment
+# so `make help` lists it, and add it to .PHONY:
+#   demo   the example app (POST /api/connectSource) against `local-start`'s cluster
+#   bench  the benchmarks in Benchmarks/
+#   chaos  kill workers and restart PostgreSQL while jobs run; nothing lost
+# ---------------------------------------------------------------------------

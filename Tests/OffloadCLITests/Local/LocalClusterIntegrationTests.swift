@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+
+@testable import OffloadCLI
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Starts real PostgreSQL servers in throwaway folders. As root this goes through
+/// `runuser` and the `postgres` user, as `make test` does on CI.
+@Suite("LocalCluster lifecycle", .serialized)
+struct LocalClusterIntegrationTests {
+    @Test(.timeLimit(.minutes(1)))
+    func startConnectRestartStop() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let cluster = LocalCluster(directory: folder.path + "/pg", port: try freePort())
+        let binaries = try await PostgresBinaries.find()
+        do {
+            try await exercise(cluster, binaries)
+        } catch {
+            _ = try? await cluster.stop(binaries: binaries)  // never leave a server behind
+            throw error
+        }
+    }
+
+    private func exercise(_ cluster: LocalCluster, _ binaries: PostgresBinaries) async throws {
+        #expect(try await cluster.status(binaries: binaries).isInitialized == false)
+
+        let first = try await cluster.start(binaries: binaries)
+        #expect(first.created)
+        #expect(!first.wasRunning)
+        #expect(first.url == "postgresql://postgres@127.0.0.1:\(cluster.port)/postgres")
+
+        let psql = try #require(binaries.psql)
+        let query = try await Subprocess.run(
+            psql, ["-X", "-At", first.url, "-c", "select 1"], environment: ServerAccount.cleanEnvironment())
+        #expect(query.succeeded, "\(query.output)")
+        #expect(query.output.trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+
+        let second = try await cluster.start(binaries: binaries)
+        #expect(second.wasRunning)
+        #expect(!second.created)
+        #expect(second.url == first.url)
+
+        let running = try await cluster.status(binaries: binaries)
+        #expect(running.isRunning)
+        #expect(cluster.recordedPort == cluster.port)
+
+        #expect(try await cluster.stop(binaries: binaries))
+        #expect(try await cluster.stop(binaries: binaries) == false)  // harmless when stopped
+        #expect(try await cluster.status(binaries: binaries).isRunning == false)
+    }
+
+    /// PostgreSQL runs as another user when we are root; a folder that user cannot
+    /// reach must fail early, clearly, and without leaving folders behind.
+    @Test(.enabled(if: geteuid() == 0, "only root switches users"))
+    func unreachableFolderIsExplainedWhenRoot() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let locked = folder.path + "/locked"
+        try FileManager.default.createDirectory(atPath: locked, withIntermediateDirectories: false,
+                                                attributes: [.posixPermissions: 0o700])
+        let cluster = LocalCluster(directory: locked + "/pg", port: try freePort())
+        do {
+            _ = try await cluster.start()
+            Issue.record("started in a folder the server user cannot reach")
+        } catch let error as LocalClusterError {
+            #expect(error.code == .directoryNotReachable)
+            #expect(error.message.contains(locked))
+            #expect(error.message.contains("--dir"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: cluster.directory))
+    }
+}
+
+/// A folder under /tmp (short, so socket paths fit; traversable by the server user).
+struct TemporaryFolder {
+    let path: String
+
+    init() throws {
+        path = "/tmp/offload-test-" + UUID().uuidString.prefix(8).lowercased()
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false,
+                                                attributes: [.posixPermissions: 0o755])
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// A TCP port on 127.0.0.1 that nothing listens on right now (the kernel picks it).
+func freePort() throws -> Int {
+    #if canImport(Glibc)
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    #else
+    let fd = socket(AF_INET, SOCK_STREAM, 0)
+    #endif
+    guard fd >= 0 else { throw LocalClusterError(.invalidSetting, "socket() failed") }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let bound = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard bound == 0 else { throw LocalClusterError(.invalidSetting, "bind() failed") }
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let named = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+    }
+    guard named == 0 else { throw LocalClusterError(.invalidSetting, "getsockname() failed") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
