@@ -58,6 +58,7 @@ let package = Package(
         ),
         .executableTarget(name: "offload", dependencies: ["OffloadCLI"], swiftSettings: strictSettings),
         .testTarget(name: "PGClientTests", dependencies: ["PGClient"], swiftSettings: strictSettings),
+        .testTarget(name: "OffloadTests", dependencies: ["Offload"], swiftSettings: strictSettings),
     ],
     swiftLanguageModes: [.v6]
 )
