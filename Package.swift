@@ -60,6 +60,7 @@ let package = Package(
         .testTarget(name: "PGClientTests", dependencies: ["PGClient"], swiftSettings: strictSettings),
         // Unit tests of the CLI, plus real local-cluster starts (needs the PostgreSQL server programs).
         .testTarget(name: "OffloadCLITests", dependencies: ["OffloadCLI"], swiftSettings: strictSettings),
+        .testTarget(name: "OffloadTests", dependencies: ["Offload"], swiftSettings: strictSettings),
     ],
     swiftLanguageModes: [.v6]
 )
