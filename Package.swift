@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "Offload", targets: ["Offload"]),
         .library(name: "PGClient", targets: ["PGClient"]),
         .library(name: "OffloadCLI", targets: ["OffloadCLI"]),
+        .library(name: "OffloadTestKit", targets: ["OffloadTestKit"]),
         .executable(name: "offload", targets: ["offload"]),
     ],
     dependencies: [
@@ -57,6 +58,13 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .executableTarget(name: "offload", dependencies: ["OffloadCLI"], swiftSettings: strictSettings),
+        // What we test Offload with, shipped so apps test their functions the same way.
+        .target(name: "OffloadTestKit", dependencies: ["Offload", "PGClient"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["Offload", "OffloadTestKit", "PGClient"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "PGClientTests", dependencies: ["PGClient"], swiftSettings: strictSettings),
         // Unit tests of the CLI, plus real local-cluster starts (needs the PostgreSQL server programs).
         .testTarget(name: "OffloadCLITests", dependencies: ["OffloadCLI"], swiftSettings: strictSettings),

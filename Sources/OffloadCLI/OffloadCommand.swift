@@ -6,7 +6,11 @@ public struct OffloadCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "offload",
         abstract: "Background jobs for Swift on PostgreSQL.",
-        subcommands: [LocalCommand.self]
+        subcommands: [
+            LocalCommand.self,
+            MigrateCommand.self,
+            FixtureWorkerCommand.self,
+        ]
     )
 
     public init() {}

@@ -61,7 +61,7 @@ public actor Connection: Queryable {
             } catch let error as PQConnectError {
                 throw PGError(.connectionFailed, "cannot connect to PostgreSQL: \(error.message)")
             }
-            let setup = pq.executeScript("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'")
+            let setup = pq.executeScript("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET client_min_messages = 'warning'")
             if let error = setup.error { throw PGError(.connectionFailed, "session setup failed: \(error.message)") }
             return pq
         }

@@ -1,0 +1,73 @@
+import Logging
+import PGClient
+
+/// Rescue, pruning and clean-up, run by one elected worker at a time.
+///
+/// Election is a session advisory lock held on a connection of its own: when the leader's process or
+/// connection dies, PostgreSQL releases the lock and another worker takes over at its next try.
+struct Maintenance: Sendable {
+    let configuration: MaintenanceConfiguration
+    let connectionConfiguration: ConnectionConfiguration
+    let metrics: WorkerMetrics
+    let logger: Logger
+
+    /// Tries to lead and, while leading, runs a maintenance pass every interval, until cancelled.
+    func run() async {
+        guard configuration.enabled else { return }
+        while !Task.isCancelled {
+            do {
+                let connection = try await Connection.connect(connectionConfiguration)
+                if try await connection.query(MaintenanceSQL.tryLead()).single(Bool.self, "acquired") {
+                    logger.info("elected to run maintenance")
+                    while !Task.isCancelled {
+                        try await runPass(on: connection)
+                        try await Task.sleep(for: configuration.interval)
+                    }
+                }
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.warning("maintenance failed; will try again", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: configuration.interval)
+        }
+    }
+
+    /// One pass: rescue expired leases, prune old finished jobs, forget long-gone workers.
+    func runPass(on connection: Connection) async throws {
+        let rescued = try await connection.query(MaintenanceSQL.rescueExpired()).rows
+        if !rescued.isEmpty {
+            let states = try rescued.map { try $0.decode(JobState.self, "state") }
+            let queues = try rescued.compactMap { row -> String? in
+                try row.decode(JobState.self, "state") == .retryable ? row.decode(String.self, "queue") : nil
+            }
+            if !queues.isEmpty { try await connection.execute(MaintenanceSQL.notify(queues: Array(Set(queues)))) }
+            metrics.rescued(count: rescued.count)
+            let sampleIDs = try rescued.prefix(20).map { try $0.decode(Int64.self, "id") }
+            logger.info(
+                "rescued jobs whose worker stopped renewing their lease",
+                metadata: [
+                    "count": "\(rescued.count)",
+                    "dead": "\(states.filter { $0 == .dead }.count)",
+                    "job_ids": "\(sampleIDs)",
+                ]
+            )
+        }
+        var pruned = try await connection.execute(
+            MaintenanceSQL.pruneFinished(
+                states: [.completed, .cancelled],
+                retentionSeconds: configuration.completedRetention.seconds,
+                batchSize: configuration.pruneBatchSize
+            )
+        )
+        if let deadRetention = configuration.deadRetention {
+            pruned += try await connection.execute(
+                MaintenanceSQL.pruneFinished(
+                    states: [.dead], retentionSeconds: deadRetention.seconds, batchSize: configuration.pruneBatchSize
+                )
+            )
+        }
+        if pruned > 0 { logger.debug("pruned finished jobs", metadata: ["count": "\(pruned)"]) }
+        try await connection.execute(MaintenanceSQL.forgetStaleWorkers())
+    }
+}

@@ -1,0 +1,130 @@
+import PGClient
+
+/// The worker's hot-path statements. Every write about a running job is fenced by
+/// `state = 'running' AND attempt = … AND worker_id = …`, so a job rescued from this worker (lease
+/// expired) can never be overwritten by its late outcome.
+enum JobSQL {
+    /// Claims up to `limit` runnable jobs of `queue` for `workerID`, oldest first within a priority.
+    ///
+    /// Binds: queue, limit, worker id, lease seconds.
+    /// Returns: `id`, `function`, `queue`, `args`, `attempt`, `max_attempts`, `event_id`, `created_at`, `run_at`.
+    static func claimAvailable(queue: String, limit: Int, workerID: String, leaseSeconds: Double) -> Query {
+        """
+        UPDATE offload.jobs AS j
+        SET state = 'running',
+            attempt = j.attempt + 1,
+            worker_id = \(workerID),
+            attempted_at = now(),
+            lease_until = now() + make_interval(secs => \(leaseSeconds)::float8)
+        FROM (
+            SELECT id
+            FROM offload.jobs
+            WHERE state IN ('available', 'retryable')
+              AND queue = \(queue)
+              AND run_at <= now()
+            ORDER BY priority, run_at, id
+            LIMIT \(limit)
+            FOR UPDATE SKIP LOCKED
+        ) AS claimable
+        WHERE j.id = claimable.id
+        RETURNING j.id, j.function, j.queue, j.args, j.attempt, j.max_attempts, j.event_id, j.created_at, j.run_at
+        """
+    }
+
+    /// Marks jobs completed with their results, in one statement.
+    ///
+    /// Binds: ids, attempts, results (JSON or NULL), worker id. Returns: the affected row count.
+    static func completeMany(_ completions: [JobOutcome.Completion], workerID: String) -> Query {
+        """
+        UPDATE offload.jobs AS j
+        SET state = 'completed',
+            result = c.result,
+            finished_at = now(),
+            lease_until = NULL
+        FROM unnest(
+            \(completions.map(\.jobID))::bigint[],
+            \(completions.map(\.attempt))::int[],
+            \(completions.map(\.result))::jsonb[]
+        ) AS c(id, attempt, result)
+        WHERE j.id = c.id
+          AND j.attempt = c.attempt
+          AND j.state = 'running'
+          AND j.worker_id = \(workerID)
+        """
+    }
+
+    /// Records failed, snoozed, cancelled or handed-back attempts, in one statement. Each row's new
+    /// state is decided by the worker; errors are appended to the job's history with the server's time.
+    ///
+    /// Binds: ids, attempts, new states, run-again delays (seconds), error messages, error types,
+    /// "refund the attempt" flags, worker id. Returns: the affected row count.
+    static func recordSettlements(_ settlements: [JobOutcome.Settlement], workerID: String) -> Query {
+        """
+        UPDATE offload.jobs AS j
+        SET state = s.state,
+            attempt = CASE WHEN s.refund THEN j.attempt - 1 ELSE j.attempt END,
+            run_at = CASE
+                WHEN s.state IN ('available', 'retryable') THEN now() + make_interval(secs => s.delay)
+                ELSE j.run_at
+            END,
+            errors = CASE
+                WHEN s.message IS NULL THEN j.errors
+                ELSE j.errors || jsonb_build_array(jsonb_build_object(
+                    'at', now(),
+                    'attempt', s.attempt,
+                    'message', s.message,
+                    'type', s.type,
+                    'worker', \(workerID)::text
+                ))
+            END,
+            finished_at = CASE WHEN s.state IN ('dead', 'cancelled') THEN now() END,
+            lease_until = NULL,
+            cancel_requested_at = CASE WHEN s.state = 'cancelled' THEN j.cancel_requested_at END
+        FROM unnest(
+            \(settlements.map(\.jobID))::bigint[],
+            \(settlements.map(\.attempt))::int[],
+            \(settlements.map(\.state))::offload.job_state[],
+            \(settlements.map(\.delaySeconds))::float8[],
+            \(settlements.map(\.message))::text[],
+            \(settlements.map(\.errorType))::text[],
+            \(settlements.map(\.refundAttempt))::bool[]
+        ) AS s(id, attempt, state, delay, message, type, refund)
+        WHERE j.id = s.id
+          AND j.attempt = s.attempt
+          AND j.state = 'running'
+          AND j.worker_id = \(workerID)
+        """
+    }
+
+    /// Completes one job inside the function's own transaction (`JobContext.transaction`).
+    ///
+    /// Binds: result, id, attempt, worker id. Returns: `id` when the job was still held by this worker.
+    static func completeOne(jobID: Int64, attempt: Int, result: PGJSON?, workerID: String) -> Query {
+        """
+        UPDATE offload.jobs
+        SET state = 'completed',
+            result = \(result)::jsonb,
+            finished_at = now(),
+            lease_until = NULL
+        WHERE id = \(jobID)
+          AND attempt = \(attempt)
+          AND state = 'running'
+          AND worker_id = \(workerID)
+        RETURNING id
+        """
+    }
+
+    /// Extends the leases of this worker's running jobs and reports which of them were asked to cancel.
+    ///
+    /// Binds: ids, worker id, lease seconds. Returns: `id`, `cancel_requested`.
+    static func extendLeases(jobIDs: [Int64], workerID: String, leaseSeconds: Double) -> Query {
+        """
+        UPDATE offload.jobs
+        SET lease_until = now() + make_interval(secs => \(leaseSeconds)::float8)
+        WHERE id = ANY(\(jobIDs)::bigint[])
+          AND state = 'running'
+          AND worker_id = \(workerID)
+        RETURNING id, cancel_requested_at IS NOT NULL AS cancel_requested
+        """
+    }
+}

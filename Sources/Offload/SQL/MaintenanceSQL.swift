@@ -1,0 +1,91 @@
+import PGClient
+
+/// Statements the elected maintenance worker runs.
+enum MaintenanceSQL {
+    /// The advisory-lock key that elects the maintenance worker (any constant unique to Offload).
+    static let leaderLockKey: Int64 = 0x6f66_666c_6f61_6401  // "offlad\x01"
+
+    /// Binds: key. Returns: `acquired`.
+    static func tryLead() -> Query {
+        "SELECT pg_try_advisory_lock(\(leaderLockKey)) AS acquired"
+    }
+
+    /// Jobs whose worker stopped heart-beating (lease expired) go back to `retryable` now, or to `dead`
+    /// when that was their last attempt, or to `cancelled` when a cancel was requested. Each gets an
+    /// error entry saying what happened.
+    ///
+    /// Returns: `id`, `state`, `queue` of each rescued job.
+    static func rescueExpired() -> Query {
+        """
+        WITH expired AS (
+            SELECT id
+            FROM offload.jobs
+            WHERE state = 'running'
+              AND lease_until < now()
+            ORDER BY lease_until
+            LIMIT 10000
+            FOR UPDATE SKIP LOCKED
+        ),
+        rescued AS (
+            UPDATE offload.jobs AS j
+            SET state = CASE
+                    WHEN j.cancel_requested_at IS NOT NULL THEN 'cancelled'
+                    WHEN j.attempt >= j.max_attempts THEN 'dead'
+                    ELSE 'retryable'
+                END::offload.job_state,
+                run_at = now(),
+                finished_at = CASE
+                    WHEN j.cancel_requested_at IS NOT NULL OR j.attempt >= j.max_attempts THEN now()
+                END,
+                lease_until = NULL,
+                errors = j.errors || jsonb_build_array(jsonb_build_object(
+                    'at', now(),
+                    'attempt', j.attempt,
+                    'message', 'worker ' || coalesce(j.worker_id, '?') || ' stopped renewing its lease; job rescued',
+                    'type', 'LeaseExpired',
+                    'worker', j.worker_id
+                ))
+            FROM expired
+            WHERE j.id = expired.id
+            RETURNING j.id, j.state, j.queue
+        )
+        SELECT id, state, queue
+        FROM rescued
+        """
+    }
+
+    /// Deletes jobs in `states` that finished more than `retentionSeconds` ago, a bounded batch at a
+    /// time. One state set per statement keeps it an index range scan on `jobs_finished_idx` (an `OR`
+    /// of two state sets made the planner scan the whole table).
+    ///
+    /// Binds: states, retention seconds, batch size. Returns: the affected row count.
+    static func pruneFinished(states: [JobState], retentionSeconds: Double, batchSize: Int) -> Query {
+        """
+        DELETE FROM offload.jobs
+        WHERE id IN (
+            SELECT id
+            FROM offload.jobs
+            WHERE state = ANY(\(states)::offload.job_state[])
+              AND finished_at < now() - make_interval(secs => \(retentionSeconds)::float8)
+            ORDER BY state, finished_at
+            LIMIT \(batchSize)
+        )
+        """
+    }
+
+    /// Wakes the workers of `queues`. Binds: queue names.
+    static func notify(queues: [String]) -> Query {
+        """
+        SELECT pg_notify('offload_jobs', queue)
+        FROM unnest(\(queues)::text[]) AS queue
+        """
+    }
+
+    /// Removes worker rows that stopped heart-beating long ago (their process is gone).
+    static func forgetStaleWorkers() -> Query {
+        """
+        DELETE FROM offload.workers
+        WHERE heartbeat_at < now() - interval '10 minutes'
+        """
+    }
+}

@@ -1,0 +1,298 @@
+import Foundation
+import Logging
+import PGClient
+import ServiceLifecycle
+import Synchronization
+
+/// Runs registered functions for jobs: claims them in batches with `FOR UPDATE SKIP LOCKED`, runs up to
+/// `concurrency` at once, records outcomes in batches, retries failures with backoff, and drains on
+/// graceful shutdown. A swift-service-lifecycle `Service`: run it in a `ServiceGroup` next to an HTTP
+/// server, or alone.
+///
+/// Any number of workers, in any number of processes, can share one database.
+public final class Worker: Service {
+    /// This worker's id in `offload.workers` and in jobs' `worker_id`.
+    public let id: String
+    let pool: ConnectionPool
+    let functions: [String: Function]
+    let configuration: WorkerConfiguration
+    let logger: Logger
+    let running = RunningJobs()
+    let outcomes: OutcomeWriter
+    let metrics = WorkerMetrics()
+    /// Wakes the fetch loop: a notify arrived, a slot freed up, or shutdown began.
+    let wake = WakeSignal()
+    private let stopping = Atomic<Bool>(false)
+
+    /// Creates a worker for `functions` (ids must be unique).
+    public init(
+        pool: ConnectionPool,
+        functions: [Function],
+        configuration: WorkerConfiguration = WorkerConfiguration(),
+        logger: Logger = Logger(label: "offload.worker")
+    ) {
+        let id = Worker.makeID()
+        self.id = id
+        self.pool = pool
+        self.functions = Dictionary(functions.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
+        self.configuration = configuration
+        var logger = logger
+        logger[metadataKey: "worker_id"] = "\(id)"
+        self.logger = logger
+        self.outcomes = OutcomeWriter(pool: pool, workerID: id, logger: logger)
+    }
+
+    /// Runs until graceful shutdown (SIGTERM/SIGINT through the `ServiceGroup`) or task cancellation.
+    ///
+    /// On shutdown it stops claiming, lets running jobs finish until `shutdownDeadline`, then cancels
+    /// them and hands them back (as `available`, the attempt not counted), writes every outcome, and
+    /// removes its `offload.workers` row. A clean stop leaves none of its jobs `running`.
+    public func run() async throws {
+        try await Offload(pool: pool, logger: logger).register(Array(functions.values))
+        try await pool.execute(
+            WorkerSQL.register(
+                id: id, hostname: ProcessInfo.processInfo.hostName, pid: Int(getpid()),
+                queues: configuration.queues, concurrency: configuration.concurrency
+            )
+        )
+        logger.info(
+            "worker started",
+            metadata: [
+                "queues": "\(configuration.queues)", "concurrency": "\(configuration.concurrency)",
+                "functions": "\(functions.keys.sorted())",
+            ]
+        )
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                if configuration.listens { group.addTask { await self.listenForNotifications() } }
+                group.addTask { await self.outcomes.run() }
+                group.addTask { await self.heartbeat() }
+                group.addTask { await self.enforceTimeouts() }
+                group.addTask {
+                    await Maintenance(
+                        configuration: self.configuration.maintenance,
+                        connectionConfiguration: self.pool.configuration,
+                        metrics: self.metrics,
+                        logger: self.logger
+                    ).run()
+                }
+                await fetchLoop()
+                await drain()
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            self.beginShutdown()
+        }
+        await finish()
+    }
+
+    /// Stops claiming new jobs; `run()` then drains and returns.
+    public func beginShutdown() {
+        guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        logger.info("shutting down: no new jobs; waiting for running ones", metadata: ["running": "\(running.count)"])
+        wake.signal()
+    }
+
+    var isStopping: Bool { stopping.load(ordering: .acquiring) || Task.isCancelled }
+
+    // MARK: - Claiming
+
+    private func fetchLoop() async {
+        var failureBackoff = Duration.milliseconds(100)
+        while !isStopping {
+            var filledEverySlot = false
+            let free = configuration.concurrency - running.count
+            if free > 0 {
+                do {
+                    let limit = min(free, configuration.claimBatchSize)
+                    let claimed = try await claim(limit: limit)
+                    for job in claimed { start(job) }
+                    filledEverySlot = claimed.count == limit
+                    failureBackoff = .milliseconds(100)
+                } catch {
+                    if isStopping { break }
+                    logger.warning("claiming jobs failed; retrying", metadata: ["error": "\(error)", "retry_in": "\(failureBackoff)"])
+                    await wake.wait(timeout: failureBackoff)
+                    failureBackoff = min(failureBackoff * 2, .seconds(5))
+                    continue
+                }
+            }
+            // A full batch means more jobs may be waiting: claim again at once if slots are free.
+            if filledEverySlot && running.count < configuration.concurrency { continue }
+            await wake.wait(timeout: configuration.pollInterval)
+        }
+    }
+
+    /// Claims up to `limit` jobs, from the configured queues in order.
+    private func claim(limit: Int) async throws -> [ClaimedJob] {
+        let leaseSeconds = configuration.leaseDuration.seconds
+        return try await pool.withConnection { connection in
+            var claimed: [ClaimedJob] = []
+            for queue in configuration.queues where claimed.count < limit {
+                let query = JobSQL.claimAvailable(
+                    queue: queue, limit: limit - claimed.count, workerID: id, leaseSeconds: leaseSeconds
+                )
+                claimed += try await connection.query(query).rows.map(ClaimedJob.init(row:))
+            }
+            return claimed
+        }
+    }
+
+    private func listenForNotifications() async {
+        let listener = NotificationListener(pool.configuration, channels: ["offload_jobs"], logger: logger)
+        let queues = Set(configuration.queues)
+        for await event in listener.events() {
+            switch event {
+            case .listening:
+                wake.signal()  // notifications may have been missed while disconnected
+            case .notification(_, let queue):
+                if queues.contains(queue) { wake.signal() }
+            }
+        }
+        listener.stop()
+    }
+
+    // MARK: - Running
+
+    private func start(_ job: ClaimedJob) {
+        let timeout = functions[job.function]?.options.timeout ?? .seconds(300)
+        running.insert(job.id, attempt: job.attempt, timeout: timeout)
+        // An unstructured task per job, on purpose: each must be cancellable on its own (timeout,
+        // `offload.cancel`, shutdown deadline), which child tasks of a group are not. They are not
+        // stray: `running` tracks each one and `drain()` waits for all of them.
+        let task = Task {
+            await self.execute(job)
+            self.running.remove(job.id)
+            self.wake.signal()
+        }
+        running.attach(task, to: job.id)
+    }
+
+    private func execute(_ job: ClaimedJob) async {
+        var logger = self.logger
+        logger[metadataKey: "job_id"] = "\(job.id)"
+        logger[metadataKey: "function"] = "\(job.function)"
+        logger[metadataKey: "queue"] = "\(job.queue)"
+        logger[metadataKey: "attempt"] = "\(job.attempt)"
+        let startedAt = ContinuousClock.now
+        metrics.started(function: job.function, queueWaitNanoseconds: Int64(Date().timeIntervalSince(job.runAt) * 1e9))
+        guard let function = functions[job.function] else {
+            let message = "no function \"\(job.function)\" is registered in this worker (it has: \(functions.keys.sorted().joined(separator: ", ")))"
+            logger.warning("cannot run job: \(message)")
+            record(.settled(AttemptPolicy.failure(job: job, message: message, type: "UnknownFunction", options: nil)), job: job, startedAt: startedAt)
+            return
+        }
+        logger.debug("job started")
+        let completion = JobCompletion(jobID: job.id, attempt: job.attempt, workerID: id)
+        let context = JobContext(
+            jobID: job.id, function: job.function, queue: job.queue, attempt: job.attempt,
+            maxAttempts: job.maxAttempts, eventID: job.eventID, logger: logger, pool: pool, completion: completion
+        )
+        do {
+            let result = try await function.invoke(job.argumentsJSON, context)
+            if completion.isCompleted {
+                metrics.finished(function: job.function, runNanoseconds: (ContinuousClock.now - startedAt).nanoseconds, state: .completed)
+                logger.debug("job completed in its own transaction")
+                return
+            }
+            record(.completed(.init(jobID: job.id, attempt: job.attempt, result: result.map(PGJSON.init(rawJSON:)))), job: job, startedAt: startedAt)
+        } catch {
+            let settlement = AttemptPolicy.settle(
+                job: job, error: error, stopReason: running.stopReason(of: job.id), options: function.options
+            )
+            if completion.isCompleted { return }  // completed in its transaction, then threw: nothing to undo
+            logger.log(
+                level: settlement.state == .dead ? .warning : .debug,
+                "job attempt ended: \(settlement.state.rawValue)",
+                metadata: ["error": "\(settlement.message ?? "")", "error_type": "\(settlement.errorType ?? "")"]
+            )
+            record(.settled(settlement), job: job, startedAt: startedAt)
+        }
+    }
+
+    private func record(_ outcome: JobOutcome, job: ClaimedJob, startedAt: ContinuousClock.Instant) {
+        let state: JobState
+        switch outcome {
+        case .completed: state = .completed
+        case .settled(let settlement): state = settlement.state
+        }
+        metrics.finished(function: job.function, runNanoseconds: (ContinuousClock.now - startedAt).nanoseconds, state: state)
+        outcomes.add(outcome)
+    }
+
+    // MARK: - Background duties
+
+    /// Proves the worker alive, extends its jobs' leases and cancels jobs someone asked to cancel.
+    private func heartbeat() async {
+        let leaseSeconds = configuration.leaseDuration.seconds
+        while !Task.isCancelled {
+            try? await Task.sleep(for: configuration.heartbeatInterval)
+            if Task.isCancelled { return }
+            do {
+                try await pool.execute(WorkerSQL.heartbeat(id: id))
+                let held = running.ids + outcomes.unwrittenJobIDs
+                guard !held.isEmpty else { continue }
+                let rows = try await pool.query(JobSQL.extendLeases(jobIDs: held, workerID: id, leaseSeconds: leaseSeconds)).rows
+                for row in rows where try row.decode(Bool.self, "cancel_requested") {
+                    running.stop(try row.decode(Int64.self, "id"), because: .cancelRequested)
+                }
+            } catch {
+                logger.warning("heartbeat failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Cancels attempts that ran past their function's timeout.
+    private func enforceTimeouts() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(100))
+            running.stopOverdue()
+        }
+    }
+
+    // MARK: - Stopping
+
+    /// Waits for running jobs until the deadline, then cancels the rest (they hand themselves back).
+    private func drain() async {
+        let deadline = ContinuousClock.now + (Task.isCancelled ? .zero : configuration.shutdownDeadline)
+        while running.count > 0, ContinuousClock.now < deadline, !Task.isCancelled {
+            await wake.wait(timeout: min(deadline - .now, .milliseconds(100)))
+        }
+        if running.count > 0 {
+            logger.warning("shutdown deadline passed: cancelling running jobs and handing them back", metadata: ["running": "\(running.count)"])
+            running.stopAll()
+            while running.count > 0 {
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+        }
+    }
+
+    /// Writes the last outcomes and removes the worker's row. Runs in a task of its own because the
+    /// calling task may be cancelled (hard stop), and these writes must still happen.
+    private func finish() async {
+        let outcomes = self.outcomes
+        let pool = self.pool
+        let id = self.id
+        let logger = self.logger
+        await Task {
+            let written = await outcomes.writePending(retryUntil: .now + .seconds(10))
+            if !written {
+                logger.error("could not record every job outcome before stopping; their leases will expire and they will run again")
+            }
+            _ = try? await pool.execute(WorkerSQL.deregister(id: id))
+            logger.info("worker stopped")
+        }.value
+    }
+
+    static func makeID() -> String {
+        let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "host"
+        let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        return "\(host)-\(getpid())-\(suffix)"
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
+    }
+}

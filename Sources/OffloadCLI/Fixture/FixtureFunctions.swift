@@ -1,0 +1,53 @@
+import Foundation
+import Offload
+import PGClient
+
+/// The functions of `offload fixture-worker`: a worker with known behaviour for benchmarks, the chaos
+/// run and process-level tests.
+enum FixtureFunctions {
+    /// Arguments understood by the `record` function.
+    struct RecordArguments: Codable, Sendable {
+        /// Fail the first attempt (then succeed).
+        var failFirst: Bool?
+        /// Fail every attempt.
+        var alwaysFail: Bool?
+        /// Work for this long before finishing.
+        var sleepMs: Int?
+    }
+
+    /// Accepts any JSON object, reading nothing from it.
+    struct AnyArguments: Codable, Sendable {}
+
+    struct FixtureFailure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Creates the table `record` writes to (one row per invocation).
+    static let createInvocations: Query = """
+        CREATE TABLE IF NOT EXISTS offload_fixture_invocations (
+            job_id bigint NOT NULL,
+            attempt integer NOT NULL,
+            pid integer NOT NULL,
+            at timestamptz NOT NULL DEFAULT now()
+        )
+        """
+
+    static func all() -> [Function] {
+        [
+            // Does nothing: measures the queue itself.
+            Function(id: "noop") { (_: AnyArguments, _: JobContext) in },
+            // Records each invocation, then behaves as its arguments say.
+            Function(id: "record") { (arguments: RecordArguments, context: JobContext) in
+                try await context.pool.execute("""
+                    INSERT INTO offload_fixture_invocations (job_id, attempt, pid)
+                    VALUES (\(context.jobID), \(context.attempt), \(Int(getpid())))
+                    """)
+                if let sleepMs = arguments.sleepMs, sleepMs > 0 { try await Task.sleep(for: .milliseconds(sleepMs)) }
+                if arguments.alwaysFail == true { throw FixtureFailure(description: "always fails (fixture)") }
+                if arguments.failFirst == true, context.attempt == 1 {
+                    throw FixtureFailure(description: "fails on the first attempt (fixture)")
+                }
+            },
+        ]
+    }
+}

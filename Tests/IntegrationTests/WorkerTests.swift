@@ -1,0 +1,212 @@
+import Foundation
+import Offload
+import OffloadTestKit
+import PGClient
+import Synchronization
+import Testing
+
+@Suite("The worker")
+struct WorkerTests {
+    @Test func jobRunsAndItsResultIsStored() async throws {
+        try await OffloadTestDatabase.with { pool async throws in
+            let greet = Function(id: "greet") { (input: Greet, _: JobContext) -> Greeting? in
+                Greeting(text: "hello \(input.name)")
+            }
+            let worker = testWorker(pool: pool, functions: [greet])
+            let id = try await Offload(pool: pool).enqueue(Greet(name: "Ada"))
+            try await whileRunning(worker) { () async throws in
+                #expect(try await eventually { try await JobRow.find(id, in: pool)?.state == .completed })
+            }
+            let job = try #require(try await JobRow.find(id, in: pool))
+            #expect(try PGJSON.decode(Greeting.self, from: try #require(job.resultJSON)) == Greeting(text: "hello Ada"))
+            #expect(job.attempt == 1)
+            #expect(try await pool.query("SELECT count(*) AS n FROM offload.workers").single(Int.self, "n") == 0)
+        }
+    }
+
+    @Test func failingJobRetriesWithGrowingDelaysThenDies() async throws {
+        try await OffloadTestDatabase.with { pool async throws in
+            let options = FunctionOptions(maxAttempts: 3, backoff: Backoff(initial: .milliseconds(200), multiplier: 3, jitter: 0))
+            let failing = Function(id: "greet", options: options) { (_: Greet, _: JobContext) in throw Failing() }
+            let worker = testWorker(pool: pool, functions: [failing], pollInterval: .milliseconds(50))
+            let id = try await Offload(pool: pool).enqueue(Greet(name: "x"), options: JobOptions(maxAttempts: 3))
+            try await whileRunning(worker) { () async throws in
+                #expect(try await eventually { try await JobRow.find(id, in: pool)?.state == .dead })
+            }
+            let job = try #require(try await JobRow.find(id, in: pool))
+            #expect(job.attempt == 3)
+            #expect(job.errors.map(\.attempt) == [1, 2, 3])
+            #expect(job.errors.allSatisfy { $0.message == "deliberate failure" })
+            let times = try job.errors.map { try Date(pgText: $0.at.replacingOccurrences(of: "T", with: " ")) }
+            let firstGap = times[1].timeIntervalSince(times[0])
+            let secondGap = times[2].timeIntervalSince(times[1])
+            #expect(firstGap >= 0.2)
+            #expect(secondGap >= 0.6)
+            #expect(secondGap > firstGap)
+        }
+    }
+
+    @Test func nonRetryableErrorGoesStraightToDead() async throws {
+        try await OffloadTestDatabase.with { pool async throws in
+            let function = Function(id: "greet") { (_: Greet, _: JobContext) in
+                throw JobError.nonRetryable("the account is closed")
+            }
+            let worker = testWorker(pool: pool, functions: [function])
+            let id = try await Offload(pool: pool).enqueue(Greet(name: "x"))
+            try await whileRunning(worker) { () async throws in
+                #expect(try await eventually { try await JobRow.find(id, in: pool)?.state == .dead })
+            }
+            let job = try #require(try await JobRow.find(id, in: pool))
+            #expect(job.attempt == 1)
+            #expect(job.errors.map(\.message) == ["the account is closed"])
+        }
+    }
+
+    @Test func timeoutCancelsTheHandlerAndCountsAsAFailure() async throws {
+        try await OffloadTestDatabase.with { pool async throws in
+            let function = Function(id: "greet", options: FunctionOptions(maxAttempts: 1, timeout: .milliseconds(300))) {
+                (_: Greet, _: JobContext) in
+                try await Task.sleep(for: .seconds(3600))
+            }
+            let worker = testWorker(pool: pool, functions: [function])
+            let id = try await Offload(pool: pool).enqueue(Greet(name: "x"), options: JobOptions(maxAttempts: 1))
+            try await whileRunning(worker) { () async throws in
+                #expect(try await eventually { try await JobRow.find(id, in: pool)?.state == .dead })
+            }
+            let job = try #require(try await JobRow.find(id, in: pool))
+            #expect(job.errors.first?.message.contains("timed out") == true)
+            #expect(job.errors.first?.type == "Timeout")
+        }
+    }
+
+    @Test func eventFanOutRunsBothFunctions() async throws {
+        try await OffloadTestDatabase.with { pool async throws in
+            try await pool.execute("CREATE TABLE ran (function text, source_id int)")
+            func recorder(_ id: String) -> Function {
+                Function.on(SourceConnected.self, id: id) { event, context in
+                    try await context.pool.execute("INSERT INTO ran VALUES (\(id), \(event.sourceId))")
+                }
+            }
+            let worker = testWorker(pool: pool, functions: [recorder("backfill-user-data"), recorder("send-welcome-email")])
+            try await whileRunning(worker) { () async throws in
+                // The worker registers its functions when it starts; send once it has.
+                #expect(try await eventually { try await pool.query("SELECT count(*) AS n FROM offload.functions").single(Int.self, "n") == 2 })
+                try await Offload(pool: pool).send(SourceConnected(sourceId: 42, userId: 1))
+                #expect(try await eventually { try await count(pool, "state = 'completed'") == 2 })
+            }
+            let ran = try await pool.query("SELECT function FROM ran WHERE source_id = 42 ORDER BY function").rows
+            #expect(try ran.map { try $0.decode(String.self, "function") } == ["backfill-user-data", "send-welcome-email"])
+        }
+    }
+
+    @Test func unknownFunctionAndUndecodableArgumentsAreRecordedErrors() async throws {
+        try await OffloadTestDatabase.with { pool async throws in
+            let greet = Function(id: "greet") { (_: Greet, _: JobContext) in }
+            let worker = testWorker(pool: pool, functions: [greet])
+            let offload = Offload(pool: pool)
+            let unknown = try await offload.enqueue(function: "nobody-home", arguments: ["a": 1] as [String: Int], options: JobOptions(maxAttempts: 1))
+            let undecodable = try await offload.enqueue(function: "greet", arguments: ["wrong": 1] as [String: Int], options: JobOptions(maxAttempts: 1))
+            try await whileRunning(worker) { () async throws in
+                #expect(try await eventually { try await count(pool, "state = 'dead'") == 2 })
+            }
+            let unknownJob = try #require(try await JobRow.find(unknown, in: pool))
+            #expect(unknownJob.errors.first?.message.contains("no function \"nobody-home\"") == true)
+            let undecodableJob = try #require(try await JobRow.find(undecodable, in: pool))
+            #expect(undecodableJob.errors.first?.message.contains("missing key \"name\"") == true)
+        }
+    }
+
+    @Test func completionInTheHandlersTransactionIsAtomic() async throws {
+        try await OffloadTestDatabase.with { pool async throws in
+            try await pool.execute("CREATE TABLE effects (name text)")
+            let function = Function(id: "greet") { (input: Greet, context: JobContext) in
+                try await context.transaction(result: Greeting(text: "done")) { tx in
+                    try await tx.execute("INSERT INTO effects VALUES (\(input.name))")
+                }
+            }
+            let worker = testWorker(pool: pool, functions: [function])
+            let id = try await Offload(pool: pool).enqueue(Greet(name: "once"))
+            try await whileRunning(worker) { () async throws in
+                #expect(try await eventually { try await JobRow.find(id, in: pool)?.state == .completed })
+            }
+            #expect(try await pool.query("SELECT count(*) AS n FROM effects").single(Int.self, "n") == 1)
+            let job = try #require(try await JobRow.find(id, in: pool))
+            #expect(try PGJSON.decode(Greeting.self, from: try #require(job.resultJSON)) == Greeting(text: "done"))
+        }
+    }
+
+    @Test func notifyWakesAnIdleWorkerFarSoonerThanThePoll() async throws {
+        try await OffloadTestDatabase.with { pool async throws in
+            let started = Mutex<[Int64: ContinuousClock.Instant]>([:])
+            let function = Function(id: "greet") { (_: Greet, context: JobContext) in
+                started.withLock { $0[context.jobID] = .now }
+            }
+            // A 30-second poll: only a notification can start the job quickly.
+            let worker = testWorker(pool: pool, functions: [function], pollInterval: .seconds(30))
+            try await whileRunning(worker) { () async throws in
+                try await Task.sleep(for: .milliseconds(500))  // let the worker go idle and listen
+                let enqueued = ContinuousClock.now
+                let id = try await Offload(pool: pool).enqueue(Greet(name: "x"))
+                #expect(try await eventually(timeout: .seconds(10)) { started.withLock { $0[id] } != nil })
+                let latency = try #require(started.withLock { $0[id] }) - enqueued
+                #expect(latency < .seconds(5))
+            }
+        }
+    }
+
+    @Test func cancellingARunningJobStopsItsHandler() async throws {
+        try await OffloadTestDatabase.with { pool async throws in
+            let function = Function(id: "greet") { (_: Greet, _: JobContext) in
+                try await Task.sleep(for: .seconds(3600))
+            }
+            let worker = testWorker(pool: pool, functions: [function])
+            let id = try await Offload(pool: pool).enqueue(Greet(name: "x"))
+            try await whileRunning(worker) { () async throws in
+                #expect(try await eventually { try await JobRow.find(id, in: pool)?.state == .running })
+                try await pool.execute("SELECT offload.cancel(\(id))")
+                #expect(try await eventually { try await JobRow.find(id, in: pool)?.state == .cancelled })
+            }
+        }
+    }
+
+    @Test func gracefulShutdownLeavesNothingRunning() async throws {
+        try await OffloadTestDatabase.with { pool async throws in
+            let function = Function(id: "greet") { (input: Greet, _: JobContext) in
+                if input.name == "slow" { try await Task.sleep(for: .seconds(3600)) }
+            }
+            let worker = testWorker(pool: pool, functions: [function], concurrency: 4)
+            let offload = Offload(pool: pool)
+            let slow = try await offload.enqueue(Greet(name: "slow"))
+            try await offload.enqueueMany((0..<20).map { Greet(name: "fast\($0)") }, on: pool)
+            try await whileRunning(worker) { () async throws in
+                #expect(try await eventually { try await JobRow.find(slow, in: pool)?.state == .running })
+            }
+            // The worker has returned: the slow job was handed back at the deadline, nothing is running.
+            #expect(try await count(pool, "state = 'running'") == 0)
+            let handedBack = try #require(try await JobRow.find(slow, in: pool))
+            #expect(handedBack.state == .available)
+            #expect(handedBack.attempt == 0)
+        }
+    }
+
+    @Test func terminatedConnectionsMidRunLoseNothing() async throws {
+        try await OffloadTestDatabase.with { pool async throws in
+            let function = Function(id: "greet") { (_: Greet, _: JobContext) in
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            let worker = testWorker(pool: pool, functions: [function], concurrency: 20)
+            let offload = Offload(pool: pool)
+            try await offload.enqueueMany((0..<2_000).map { Greet(name: "n\($0)") }, on: pool)
+            let admin = try await Connection.connect(pool.configuration)
+            try await whileRunning(worker) { () async throws in
+                #expect(try await eventually { try await count(pool, "state = 'completed'") > 200 })
+                try await admin.execute("""
+                    SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                    WHERE datname = current_database() AND pid <> pg_backend_pid()
+                    """)
+                #expect(try await eventually(timeout: .seconds(60)) { try await admin.query("SELECT count(*) AS n FROM offload.jobs WHERE state = 'completed'").single(Int.self, "n") == 2_000 })
+            }
+            #expect(try await count(pool, "true") == 2_000)
+        }
+    }
+}
