@@ -4,7 +4,7 @@ import Foundation
 ///
 /// The default is exponential: 1 s after the first failure, then 2 s, 4 s, 8 s … doubling up to one
 /// hour, each with ±10 % jitter so that jobs that failed together don't retry in lockstep. With the
-/// default 25 attempts, a job keeps trying for about 20 hours before it is dead.
+/// default 25 attempts, a job keeps trying for about 13 hours before it is dead.
 public struct Backoff: Sendable, Equatable {
     /// The delay after the first failure.
     public var initial: Duration
