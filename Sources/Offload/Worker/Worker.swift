@@ -48,6 +48,8 @@ public final class Worker: Service {
     /// them and hands them back (as `available`, the attempt not counted), writes every outcome, and
     /// removes its `offload.workers` row. A clean stop leaves none of its jobs `running`.
     public func run() async throws {
+        // A missing or outdated schema is a clear "run `offload migrate`", not a missing-relation error.
+        try await Migrator(logger: logger).requireCurrent(pool.configuration)
         try await Offload(pool: pool, logger: logger).register(Array(functions.values))
         try await pool.execute(
             WorkerSQL.register(
