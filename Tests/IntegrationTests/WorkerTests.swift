@@ -210,3 +210,21 @@ struct WorkerTests {
         }
     }
 }
+
+@Suite("Running jobs inline, as app tests do")
+struct RunUntilEmptyTests {
+    @Test func runsEveryRunnableJobAndRecordsOutcomes() async throws {
+        try await OffloadTestDatabase.with { pool async throws in
+            let greet = Function(id: "greet") { (input: Greet, _: JobContext) -> Greeting? in
+                if input.name == "bad" { throw JobError.nonRetryable("bad name") }
+                return Greeting(text: "hi \(input.name)")
+            }
+            let offload = Offload(pool: pool)
+            try await offload.enqueueMany([Greet(name: "a"), Greet(name: "b"), Greet(name: "bad")], on: pool)
+            let summary = try await testWorker(pool: pool, functions: [greet]).runUntilEmpty()
+            #expect(summary.attempts == 3)
+            #expect(try await count(pool, "state = 'completed'") == 2)
+            #expect(try await count(pool, "state = 'dead'") == 1)
+        }
+    }
+}

@@ -126,7 +126,7 @@ public final class Worker: Service {
     }
 
     /// Claims up to `limit` jobs, from the configured queues in order.
-    private func claim(limit: Int) async throws -> [ClaimedJob] {
+    func claim(limit: Int) async throws -> [ClaimedJob] {
         let leaseSeconds = configuration.leaseDuration.seconds
         return try await pool.withConnection { connection in
             var claimed: [ClaimedJob] = []
@@ -156,7 +156,7 @@ public final class Worker: Service {
 
     // MARK: - Running
 
-    private func start(_ job: ClaimedJob) {
+    func start(_ job: ClaimedJob) {
         let timeout = functions[job.function]?.options.timeout ?? .seconds(300)
         running.insert(job.id, attempt: job.attempt, timeout: timeout)
         // An unstructured task per job, on purpose: each must be cancellable on its own (timeout,
