@@ -5,6 +5,7 @@
 #   SCRATCH_PATH       SwiftPM's build folder                (default: .build)
 #   SWIFT_BUILD_FLAGS  extra flags for swift build/test, e.g. CI's -Xswiftc -warnings-as-errors
 #   DATABASE_URL       if set, tests use this server instead of a throwaway local one
+#   BENCH_ARGS         flags for `make bench`, e.g. --quick, --runs 5, --only burndown,limit, --json
 
 SWIFT ?= swift
 SCRATCH_PATH ?= .build
@@ -38,6 +39,11 @@ local-stop: build ## Stop the project's PostgreSQL (the data stays in .offload/p
 
 clean: ## Remove build products (keeps .offload/, the local databases)
 	rm -rf $(SCRATCH_PATH)
+
+.PHONY: bench
+bench: deps ## Release build, then `offload bench` (BENCHMARKS.md); pass flags as BENCH_ARGS="--quick" etc.
+	$(SWIFT) build -c release $(SWIFT_FLAGS)
+	"$$($(SWIFT) build -c release $(SWIFT_FLAGS) --show-bin-path)/offload" bench $(BENCH_ARGS)
 
 # ---------------------------------------------------------------------------
 # Room for targets other parts of the project add; give each a `## ` comment
