@@ -4,6 +4,7 @@ struct BenchMetric: Sendable {
         case jobsPerSecond = "jobs/s"
         case perSecond = "/s"
         case milliseconds = "ms"
+        case microseconds = "us"
         case megabytes = "MB"
         case ratio = "x"
         case count = ""
@@ -12,6 +13,7 @@ struct BenchMetric: Sendable {
             switch self {
             case .jobsPerSecond, .perSecond, .count: return 0
             case .milliseconds, .ratio: return 3
+            case .microseconds: return 1
             case .megabytes: return 1
             }
         }
@@ -33,6 +35,7 @@ struct BenchMetric: Sendable {
         BenchMetric(key: "burndown_jobs_per_s", unit: .jobsPerSecond, target: nil, scenario: .burndown),
         BenchMetric(key: "burndown_vs_limit", unit: .ratio, target: ">= 0.6", scenario: .burndown),
         BenchMetric(key: "burndown_vs_own_sql_limit", unit: .ratio, target: nil, scenario: .burndown),
+        BenchMetric(key: "burndown_worker_cpu_us_per_job", unit: .microseconds, target: nil, scenario: .burndown),
         BenchMetric(key: "burndown_2proc_jobs_per_s", unit: .jobsPerSecond, target: nil, scenario: .burndown2Processes),
         BenchMetric(key: "scale", unit: .ratio, target: ">= 0.8", scenario: .scale),
         BenchMetric(key: "scale_empty_jobs_per_s", unit: .jobsPerSecond, target: nil, scenario: .scale),

@@ -47,7 +47,10 @@ struct BenchRun {
             let outcome = try await burndown.run(
                 jobs: settings.jobs, processes: processes, concurrency: settings.concurrency,
                 claimBatch: settings.claimBatch)
-            return [scenario == .burndown ? "burndown_jobs_per_s" : "burndown_2proc_jobs_per_s": outcome.jobsPerSecond]
+            guard scenario == .burndown else { return ["burndown_2proc_jobs_per_s": outcome.jobsPerSecond] }
+            var figures = ["burndown_jobs_per_s": outcome.jobsPerSecond]
+            figures["burndown_worker_cpu_us_per_job"] = outcome.workerCPUMicrosecondsPerJob
+            return figures
         case .scale:
             let empty = try await burndown.run(
                 jobs: settings.jobs, processes: 1, concurrency: settings.concurrency, claimBatch: settings.claimBatch)

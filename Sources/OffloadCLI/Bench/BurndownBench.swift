@@ -10,6 +10,8 @@ struct BurndownBench {
         var jobsPerSecond: Double
         /// Each worker's peak resident memory, in megabytes.
         var peakResidentMegabytes: [Double]
+        /// The workers' processor time per job, in microseconds (start-up not counted).
+        var workerCPUMicrosecondsPerJob: Double?
     }
 
     let context: BenchContext
@@ -28,11 +30,15 @@ struct BurndownBench {
         try await database.settle()
 
         let workers = try await context.startWorkers(processes, concurrency: concurrency, claimBatch: claimBatch)
+        let cpuAtStart = workers.compactMap { $0.cpuSeconds() }.reduce(0, +)
         let peaks: [Double]
+        let cpu: Double?
         do {
             // Generous: a hundredth of the slowest rate anyone should see.
             try await database.waitUntilDrained(timeout: .seconds(60 + jobs / 100))
             peaks = workers.compactMap { $0.peakResidentMegabytes() }
+            let cpuAtEnd = workers.compactMap { $0.cpuSeconds() }
+            cpu = cpuAtEnd.count == workers.count ? cpuAtEnd.reduce(0, +) - cpuAtStart : nil
         } catch {
             workers.forEach { $0.killNow() }
             throw error
@@ -48,7 +54,9 @@ struct BurndownBench {
                 "burn-down: of \(jobs) jobs, \(total) exist and \(completedOnce) completed after exactly one attempt")
         }
         guard span > 0 else { throw BenchError("burn-down: the jobs took no measurable time") }
-        return Outcome(jobsPerSecond: Double(jobs) / span, peakResidentMegabytes: peaks)
+        return Outcome(
+            jobsPerSecond: Double(jobs) / span, peakResidentMegabytes: peaks,
+            workerCPUMicrosecondsPerJob: cpu.map { $0 * 1_000_000 / Double(jobs) })
     }
 
 }
