@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PGClient
 
 /// A job as the claim statement returns it.
@@ -21,5 +22,10 @@ struct ClaimedJob: Sendable {
         maxAttempts = try row.decode(Int.self, "max_attempts")
         eventID = try row.decode(Int64?.self, "event_id")
         runAt = try row.decode(Date.self, "run_at")
+    }
+
+    /// What every log line about this job carries: `job_id`, `function`, `queue`, `attempt`.
+    var logMetadata: Logger.Metadata {
+        ["job_id": "\(id)", "function": "\(function)", "queue": "\(queue)", "attempt": "\(attempt)"]
     }
 }
