@@ -134,7 +134,7 @@ public final class Worker: Service {
                 let query = JobSQL.claimAvailable(
                     queue: queue, limit: limit - claimed.count, workerID: id, leaseSeconds: leaseSeconds
                 )
-                claimed += try await connection.query(query).rows.map(ClaimedJob.init(row:))
+                claimed += try ClaimedJob.all(in: try await connection.query(query))
             }
             return claimed
         }
