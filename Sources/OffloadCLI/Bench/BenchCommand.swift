@@ -70,7 +70,8 @@ struct BenchCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
         let context = BenchContext(
             database: database, settings: settings, workerBinary: try workerExecutable(),
-            logDirectory: logDirectory, pgbench: await Pgbench.find(), progress: Self.printProgress
+            logDirectory: logDirectory, pgbench: await Pgbench.find(), serverCPU: await ServerCPU.find(database.pool),
+            progress: Self.printProgress
         )
         do {
             var report = try await BenchRun(context: context, scenarios: try scenarios(), runs: runs).run()

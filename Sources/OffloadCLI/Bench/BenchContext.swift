@@ -11,8 +11,21 @@ struct BenchContext: Sendable {
     let logDirectory: String
     /// nil when pgbench is not installed (the ceiling is then not measured).
     let pgbench: Pgbench?
+    /// The server's processor time, when it runs on this machine.
+    let serverCPU: ServerCPU?
     /// Writes a progress line to standard error.
     let progress: @Sendable (String) -> Void
+
+    /// Runs `body` and returns its result with the server's processor time per job in microseconds
+    /// (nil when the server is not on this machine).
+    func measuringServerCPU<T>(
+        jobs: Int, _ body: () async throws -> T
+    ) async throws -> (result: T, serverCPUMicrosecondsPerJob: Double?) {
+        let before = serverCPU?.seconds()
+        let result = try await body()
+        guard let before, let after = serverCPU?.seconds() else { return (result, nil) }
+        return (result, (after - before) * 1_000_000 / Double(jobs))
+    }
 
     /// Starts a fixture worker on the bench database and waits until it is ready to claim.
     func startWorker(concurrency: Int, claimBatch: Int) async throws -> WorkerChild {

@@ -30,12 +30,16 @@ struct BenchMetric: Sendable {
     static let all: [BenchMetric] = [
         BenchMetric(key: "limit_jobs_per_s", unit: .jobsPerSecond, target: nil, scenario: .limit),
         BenchMetric(key: "limit_clients", unit: .count, target: nil, scenario: .limit),
+        BenchMetric(key: "limit_server_cpu_us_per_job", unit: .microseconds, target: nil, scenario: .limit),
         BenchMetric(key: "own_sql_limit_jobs_per_s", unit: .jobsPerSecond, target: nil, scenario: .ownSQLLimit),
         BenchMetric(key: "own_sql_limit_clients", unit: .count, target: nil, scenario: .ownSQLLimit),
+        BenchMetric(
+            key: "own_sql_limit_server_cpu_us_per_job", unit: .microseconds, target: nil, scenario: .ownSQLLimit),
         BenchMetric(key: "burndown_jobs_per_s", unit: .jobsPerSecond, target: nil, scenario: .burndown),
         BenchMetric(key: "burndown_vs_limit", unit: .ratio, target: ">= 0.6", scenario: .burndown),
         BenchMetric(key: "burndown_vs_own_sql_limit", unit: .ratio, target: nil, scenario: .burndown),
         BenchMetric(key: "burndown_worker_cpu_us_per_job", unit: .microseconds, target: nil, scenario: .burndown),
+        BenchMetric(key: "burndown_server_cpu_us_per_job", unit: .microseconds, target: nil, scenario: .burndown),
         BenchMetric(key: "burndown_2proc_jobs_per_s", unit: .jobsPerSecond, target: nil, scenario: .burndown2Processes),
         BenchMetric(key: "scale", unit: .ratio, target: ">= 0.8", scenario: .scale),
         BenchMetric(key: "scale_empty_jobs_per_s", unit: .jobsPerSecond, target: nil, scenario: .scale),

@@ -34,14 +34,11 @@ struct BenchRun {
                 return [:]
             }
             let ceiling = CeilingBench(context: context, pgbench: pgbench)
-            if scenario == .limit {
-                let outcome = try await ceiling.minimal()
-                return ["limit_jobs_per_s": outcome.jobsPerSecond, "limit_clients": Double(outcome.clients)]
-            }
-            let outcome = try await ceiling.ownSQL()
-            return [
-                "own_sql_limit_jobs_per_s": outcome.jobsPerSecond, "own_sql_limit_clients": Double(outcome.clients),
-            ]
+            let prefix = scenario == .limit ? "limit" : "own_sql_limit"
+            let outcome = scenario == .limit ? try await ceiling.minimal() : try await ceiling.ownSQL()
+            var figures = [prefix + "_jobs_per_s": outcome.jobsPerSecond, prefix + "_clients": Double(outcome.clients)]
+            figures[prefix + "_server_cpu_us_per_job"] = outcome.serverCPUMicrosecondsPerJob
+            return figures
         case .burndown, .burndown2Processes:
             let processes = scenario == .burndown ? 1 : 2
             let outcome = try await burndown.run(
@@ -50,6 +47,7 @@ struct BenchRun {
             guard scenario == .burndown else { return ["burndown_2proc_jobs_per_s": outcome.jobsPerSecond] }
             var figures = ["burndown_jobs_per_s": outcome.jobsPerSecond]
             figures["burndown_worker_cpu_us_per_job"] = outcome.workerCPUMicrosecondsPerJob
+            figures["burndown_server_cpu_us_per_job"] = outcome.serverCPUMicrosecondsPerJob
             return figures
         case .scale:
             let empty = try await burndown.run(

@@ -12,6 +12,8 @@ struct BurndownBench {
         var peakResidentMegabytes: [Double]
         /// The workers' processor time per job, in microseconds (start-up not counted).
         var workerCPUMicrosecondsPerJob: Double?
+        /// The server's processor time per job, in microseconds (start-up not counted).
+        var serverCPUMicrosecondsPerJob: Double?
     }
 
     let context: BenchContext
@@ -33,9 +35,12 @@ struct BurndownBench {
         let cpuAtStart = workers.compactMap { $0.cpuSeconds() }.reduce(0, +)
         let peaks: [Double]
         let cpu: Double?
+        let serverCPU: Double?
         do {
             // Generous: a hundredth of the slowest rate anyone should see.
-            try await database.waitUntilDrained(timeout: .seconds(60 + jobs / 100))
+            serverCPU = try await context.measuringServerCPU(jobs: jobs) {
+                try await database.waitUntilDrained(timeout: .seconds(60 + jobs / 100))
+            }.serverCPUMicrosecondsPerJob
             peaks = workers.compactMap { $0.peakResidentMegabytes() }
             let cpuAtEnd = workers.compactMap { $0.cpuSeconds() }
             cpu = cpuAtEnd.count == workers.count ? cpuAtEnd.reduce(0, +) - cpuAtStart : nil
@@ -56,7 +61,8 @@ struct BurndownBench {
         guard span > 0 else { throw BenchError("burn-down: the jobs took no measurable time") }
         return Outcome(
             jobsPerSecond: Double(jobs) / span, peakResidentMegabytes: peaks,
-            workerCPUMicrosecondsPerJob: cpu.map { $0 * 1_000_000 / Double(jobs) })
+            workerCPUMicrosecondsPerJob: cpu.map { $0 * 1_000_000 / Double(jobs) },
+            serverCPUMicrosecondsPerJob: serverCPU)
     }
 
 }

@@ -11,6 +11,8 @@ struct CeilingBench {
     struct Outcome {
         var jobsPerSecond: Double
         var clients: Int
+        /// The server's processor time per job in the best run, in microseconds.
+        var serverCPUMicrosecondsPerJob: Double?
     }
 
     let context: BenchContext
@@ -22,15 +24,17 @@ struct CeilingBench {
             let database = context.database
             for query in BenchSQL.fillMinimal(rows) { try await database.pool.execute(query) }
             try await database.settle()
-            let tps = try await pgbench.run(
-                script: BenchSQL.minimalPgbenchScript, name: "minimal",
-                variables: ["batch": String(context.settings.claimBatch)],
-                clients: clients, transactionsPerClient: rows / (clients * context.settings.claimBatch),
-                target: database.childTarget
-            )
+            let (tps, cpu) = try await context.measuringServerCPU(jobs: rows) {
+                try await pgbench.run(
+                    script: BenchSQL.minimalPgbenchScript, name: "minimal",
+                    variables: ["batch": String(context.settings.claimBatch)],
+                    clients: clients, transactionsPerClient: rows / (clients * context.settings.claimBatch),
+                    target: database.childTarget
+                )
+            }
             let left = try await database.pool.query(BenchSQL.minimalUnfinished).single(Int.self, "n")
             guard left == 0 else { throw BenchError("ceiling (minimal): \(left) of \(rows) jobs were not completed") }
-            return tps
+            return (tps, cpu)
         }
     }
 
@@ -43,30 +47,36 @@ struct CeilingBench {
             let firstID = try await database.pool.query(BenchSQL.nextJobID).single(Int64.self, "id")
             try await database.pool.execute(BenchSQL.enqueueNoops(rows))
             try await database.settle()
-            let tps = try await pgbench.run(
-                script: script.script, name: "own-sql", variables: script.variables,
-                clients: clients, transactionsPerClient: rows / (clients * context.settings.claimBatch),
-                target: database.childTarget
-            )
+            let (tps, cpu) = try await context.measuringServerCPU(jobs: rows) {
+                try await pgbench.run(
+                    script: script.script, name: "own-sql", variables: script.variables,
+                    clients: clients, transactionsPerClient: rows / (clients * context.settings.claimBatch),
+                    target: database.childTarget
+                )
+            }
             let outcome = try await database.pool.query(BenchSQL.burndownOutcome(firstID: firstID))
             let completed = try outcome.single(Int.self, "completed_once")
             guard completed == rows else {
                 throw BenchError("ceiling (Offload's SQL): \(completed) of \(rows) jobs were completed once")
             }
-            return tps
+            return (tps, cpu)
         }
     }
 
     /// Runs `measure` for each client count with about `jobs` rows (a whole number of batches per
     /// client) and keeps the best rate.
-    private func best(_ measure: (_ clients: Int, _ rows: Int) async throws -> Double) async throws -> Outcome {
+    private func best(
+        _ measure: (_ clients: Int, _ rows: Int) async throws -> (tps: Double, cpu: Double?)
+    ) async throws -> Outcome {
         let batch = context.settings.claimBatch
         var best = Outcome(jobsPerSecond: 0, clients: 0)
         for clients in context.settings.ceilingClients {
             let transactions = max(1, context.settings.jobs / (batch * clients))
-            let tps = try await measure(clients, transactions * clients * batch)
+            let (tps, cpu) = try await measure(clients, transactions * clients * batch)
             let rate = tps * Double(batch)
-            if rate > best.jobsPerSecond { best = Outcome(jobsPerSecond: rate, clients: clients) }
+            if rate > best.jobsPerSecond {
+                best = Outcome(jobsPerSecond: rate, clients: clients, serverCPUMicrosecondsPerJob: cpu)
+            }
         }
         return best
     }
