@@ -1,6 +1,10 @@
 /// One-dimensional arrays (`bigint[]`, `text[]`, …) in PostgreSQL's text format: `{1,2,NULL}`.
 extension Array: PGEncodable where Element: PGEncodable {
     public func pgText() throws -> String? {
+        // Id and attempt arrays are the worker's most frequent binds: their digits go straight into
+        // the buffer, without a string per element.
+        if Element.self == Int64.self { return PGArrayEncoder.integers(unsafeBitCast(self, to: [Int64].self)) }
+        if Element.self == Int.self { return PGArrayEncoder.integers(unsafeBitCast(self, to: [Int].self)) }
         var bytes: [UInt8] = [UInt8(ascii: "{")]
         bytes.reserveCapacity(2 + count * 8)
         for (index, element) in enumerated() {
@@ -18,6 +22,32 @@ extension Array: PGEncodable where Element: PGEncodable {
 
 /// Writes array elements in the text format PostgreSQL's `array_in` reads.
 enum PGArrayEncoder {
+    /// `{1,2,3}` for integers.
+    static func integers<Integer: FixedWidthInteger & SignedInteger>(_ values: [Integer]) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(2 + values.count * 8)
+        bytes.append(UInt8(ascii: "{"))
+        var digits = [UInt8](repeating: 0, count: 20)
+        for (index, value) in values.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            if value < 0 { bytes.append(UInt8(ascii: "-")) }
+            // The magnitude, so the most negative value needs no special case.
+            var magnitude = value.magnitude
+            var count = 0
+            repeat {
+                digits[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            while count > 0 {
+                count -= 1
+                bytes.append(digits[count])
+            }
+        }
+        bytes.append(UInt8(ascii: "}"))
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// Appends `value` bare when `array_in` would read it back unchanged (numbers, ids, most words),
     /// else double-quoted with `"` and `\` escaped. Quoted are: the empty string, any case of NULL,
     /// and text containing braces, commas, quotes, backslashes or white space (which `array_in` would

@@ -53,6 +53,48 @@ extension Date: PGEncodable, PGDecodable {
 /// locale-sensitive).
 enum PGTimestampParser {
     static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Date? {
+        canonicalUTC(bytes) ?? general(bytes)
+    }
+
+    /// The form a UTC session prints, `2026-11-29 04:30:22.123456+00`, read at fixed positions: the
+    /// worker reads one per claimed job. Anything else is left to `general`.
+    static func canonicalUTC(_ bytes: UnsafeBufferPointer<UInt8>) -> Date? {
+        let count = bytes.count
+        guard count >= 22, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+            bytes[10] == UInt8(ascii: " "), bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
+            bytes[count - 3] == UInt8(ascii: "+"), bytes[count - 2] == UInt8(ascii: "0"),
+            bytes[count - 1] == UInt8(ascii: "0")
+        else { return nil }
+        var valid = true
+        func digits(_ start: Int, _ length: Int) -> Int64 {
+            var value: Int64 = 0
+            for index in start..<(start + length) {
+                let digit = bytes[index] &- UInt8(ascii: "0")
+                if digit > 9 { valid = false }
+                value = value * 10 + Int64(digit)
+            }
+            return value
+        }
+        let year = digits(0, 4)
+        let month = digits(5, 2)
+        let day = digits(8, 2)
+        let seconds = digits(11, 2) * 3600 + digits(14, 2) * 60 + digits(17, 2)
+        var micros: Int64 = 0
+        let fractionEnd = count - 3
+        if fractionEnd > 19 {
+            let fractionDigits = fractionEnd - 20
+            guard bytes[19] == UInt8(ascii: "."), (1...6).contains(fractionDigits) else { return nil }
+            micros = digits(20, fractionDigits)
+            for _ in fractionDigits..<6 { micros *= 10 }
+        } else if fractionEnd != 19 {
+            return nil
+        }
+        guard valid, (1...12).contains(month), (1...31).contains(day) else { return nil }
+        let days = CivilCalendar.daysSinceEpoch(year: year, month: month, day: day)
+        return Date(timeIntervalSince1970: Double(days * 86_400 + seconds) + Double(micros) / 1_000_000)
+    }
+
+    static func general(_ bytes: UnsafeBufferPointer<UInt8>) -> Date? {
         var index = 0
         func number(maxDigits: Int = 18) -> Int64? {
             var value: Int64 = 0

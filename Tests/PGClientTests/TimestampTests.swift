@@ -24,6 +24,27 @@ struct TimestampTests {
         }
     }
 
+    /// The fixed-position fast path reads what the general parser reads, and declines what it can't.
+    @Test(arguments: [
+        "2026-11-29 04:30:22+00", "2026-11-29 04:30:22.5+00", "2026-11-29 04:30:22.123456+00",
+        "0001-01-01 00:00:00+00", "2024-02-29 23:59:59.999999+00", "1969-12-31 23:59:59.000001+00",
+    ])
+    func canonicalFastPathAgreesWithTheGeneralParser(text: String) throws {
+        var text = text
+        let (fast, general) = text.withUTF8 { (PGTimestampParser.canonicalUTC($0), PGTimestampParser.general($0)) }
+        #expect(fast != nil)
+        #expect(fast == general)
+    }
+
+    @Test(arguments: [
+        "2026-11-29 04:30:22.5+02", "0044-03-15 12:00:00+00 BC", "12026-11-29 04:30:22+00", "2026-11-29 04:30:2x+00",
+        "2026-11-29 04:30:22.1234567+00", "2026-11-29 04:30:22.+00",
+    ])
+    func canonicalFastPathDeclinesOtherForms(text: String) {
+        var text = text
+        #expect(text.withUTF8 { PGTimestampParser.canonicalUTC($0) } == nil)
+    }
+
     @Test func rejectsGarbage() {
         #expect(throws: PGError.self) { try Date(pgText: "yesterday") }
         #expect(throws: PGError.self) { try Date(pgText: "2026-13-01 00:00:00+00") }
