@@ -51,11 +51,14 @@ struct BenchMetric: Sendable {
         BenchMetric(key: "latency_p90_ms", unit: .milliseconds, target: nil, scenario: .latency),
         BenchMetric(key: "latency_p99_ms", unit: .milliseconds, target: "<= 3", scenario: .latency),
         BenchMetric(key: "latency_max_ms", unit: .milliseconds, target: nil, scenario: .latency),
+        BenchMetric(key: "latency_wake_p50_ms", unit: .milliseconds, target: nil, scenario: .latency),
         BenchMetric(key: "durable_commit_p50_ms", unit: .milliseconds, target: nil, scenario: .latency),
         BenchMetric(key: "durable_commit_p99_ms", unit: .milliseconds, target: nil, scenario: .latency),
         BenchMetric(key: "enqueue_single_per_s", unit: .perSecond, target: nil, scenario: .enqueueSingle),
         BenchMetric(key: "bare_insert_per_s", unit: .perSecond, target: nil, scenario: .enqueueSingle),
         BenchMetric(key: "enqueue_single_vs_bare_insert", unit: .ratio, target: ">= 0.8", scenario: .enqueueSingle),
         BenchMetric(key: "enqueue_bulk_per_s", unit: .jobsPerSecond, target: ">= 150000", scenario: .enqueueBulk),
+        BenchMetric(key: "bulk_insert_per_s", unit: .jobsPerSecond, target: nil, scenario: .enqueueBulk),
+        BenchMetric(key: "enqueue_bulk_vs_bulk_insert", unit: .ratio, target: nil, scenario: .enqueueBulk),
     ]
 }

@@ -19,6 +19,7 @@ struct BenchReport: Sendable {
         ratio("burndown_vs_limit", "burndown_jobs_per_s", "limit_jobs_per_s")
         ratio("burndown_vs_own_sql_limit", "burndown_jobs_per_s", "own_sql_limit_jobs_per_s")
         ratio("enqueue_single_vs_bare_insert", "enqueue_single_per_s", "bare_insert_per_s")
+        ratio("enqueue_bulk_vs_bulk_insert", "enqueue_bulk_per_s", "bulk_insert_per_s")
         for (key, value) in figures { samples[key, default: []].append(value) }
     }
 

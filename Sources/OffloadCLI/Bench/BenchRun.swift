@@ -84,12 +84,14 @@ struct BenchRun {
                 "latency_p99_ms": outcome.p99Milliseconds, "latency_max_ms": outcome.maxMilliseconds,
                 "durable_commit_p50_ms": outcome.commitP50Milliseconds,
                 "durable_commit_p99_ms": outcome.commitP99Milliseconds,
+                "latency_wake_p50_ms": outcome.wakeP50Milliseconds,
             ]
         case .enqueueSingle:
             let outcome = try await EnqueueBench(context: context).single()
             return ["enqueue_single_per_s": outcome.enqueuePerSecond, "bare_insert_per_s": outcome.bareInsertPerSecond]
         case .enqueueBulk:
-            return ["enqueue_bulk_per_s": try await EnqueueBench(context: context).bulk()]
+            let outcome = try await EnqueueBench(context: context).bulk()
+            return ["enqueue_bulk_per_s": outcome.enqueuePerSecond, "bulk_insert_per_s": outcome.insertPerSecond]
         }
     }
 

@@ -71,6 +71,16 @@ enum BenchSQL {
         """
     }
 
+    /// Jobs inserted directly, one per array element, bypassing the SQL API: the ceiling of a bulk
+    /// enqueue. Binds: functions, arguments. Returns: the row count.
+    static func insertJobs(functions: [String], arguments: [PGJSON]) -> Query {
+        """
+        INSERT INTO offload.jobs (function, args)
+        SELECT function, args
+        FROM unnest(\(functions)::text[], \(arguments)::jsonb[]) AS r(function, args)
+        """
+    }
+
     /// Fills the table with finished jobs and jobs scheduled an hour ahead: the backdrop of the scale
     /// scenario. Written directly, in one statement each, as years of history would have left them.
     ///
@@ -147,10 +157,17 @@ enum BenchSQL {
         "INSERT INTO offload_bench.business_rows (name) VALUES (\(name))"
     }
 
-    /// When each `stamp` job's handler started (wall clock, microseconds).
+    /// When each `stamp` job's handler started (wall clock, microseconds), and when its claim's
+    /// transaction started (the server's clock, the same machine's).
     ///
-    /// Binds: none. Returns: `job_id`, `started_us`.
-    static let stamps: Query = "SELECT job_id, started_us FROM offload_fixture_stamps"
+    /// Binds: none. Returns: `job_id`, `started_us`, `attempted_us`.
+    static let stamps: Query = """
+        SELECT s.job_id,
+               s.started_us,
+               (extract(epoch FROM j.attempted_at) * 1000000)::bigint AS attempted_us
+        FROM offload_fixture_stamps AS s
+        JOIN offload.jobs AS j ON j.id = s.job_id
+        """
 
     // MARK: - The ceiling
 

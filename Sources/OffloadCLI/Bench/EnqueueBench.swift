@@ -7,7 +7,7 @@ import PGClient
 ///   `enqueue`, `COMMIT`), next to the same transaction without the enqueue (`BEGIN`, `INSERT`,
 ///   `COMMIT`). Both run through the same pool, alternating in halves, so noise hits both alike.
 /// - Bulk: one `enqueueMany` call with `bulkJobs` jobs, from Swift values (encoding included) to
-///   committed rows.
+///   committed rows, next to a plain multi-row `INSERT` of the same rows into the same table.
 struct EnqueueBench {
     struct SingleOutcome {
         var enqueuePerSecond: Double
@@ -45,17 +45,36 @@ struct EnqueueBench {
         )
     }
 
-    func bulk() async throws -> Double {
+    struct BulkOutcome {
+        var enqueuePerSecond: Double
+        /// The same rows by a plain `INSERT … SELECT … FROM unnest(…)`, arrays built beforehand.
+        var insertPerSecond: Double
+    }
+
+    func bulk() async throws -> BulkOutcome {
         let database = context.database
         let offload = Offload(pool: database.pool)
+        let jobs = context.settings.bulkJobs
+
+        // The ceiling first: the same rows into the same table (its indexes and trigger), without
+        // the SQL API and without encoding anything on the clock.
         try await database.reset()
         try await database.settle()
-        let jobs = context.settings.bulkJobs
+        let arguments = try (0..<jobs).map { try PGJSON(BenchJob(sequence: $0)) }
+        let insert = BenchSQL.insertJobs(
+            functions: Array(repeating: BenchJob.function, count: jobs), arguments: arguments)
+        let insertStart = ContinuousClock.now
+        let insertedPlainly = try await database.pool.execute(insert)
+        let insertSeconds = (ContinuousClock.now - insertStart).seconds
+        guard insertedPlainly == jobs else { throw BenchError("bulk insert: \(insertedPlainly) of \(jobs) rows") }
+
+        try await database.reset()
+        try await database.settle()
         let start = ContinuousClock.now
         let inserted = try await offload.enqueueMany((0..<jobs).map(BenchJob.init(sequence:)), on: database.pool)
         let seconds = (ContinuousClock.now - start).seconds
         guard inserted == jobs else { throw BenchError("bulk enqueue: \(inserted) of \(jobs) jobs inserted") }
-        return Double(jobs) / seconds
+        return BulkOutcome(enqueuePerSecond: Double(jobs) / seconds, insertPerSecond: Double(jobs) / insertSeconds)
     }
 
     /// Runs `body` again and again for `duration`; returns how often and for how long exactly.

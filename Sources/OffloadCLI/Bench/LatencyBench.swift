@@ -17,6 +17,8 @@ struct LatencyBench {
         var maxMilliseconds: Double
         var commitP50Milliseconds: Double
         var commitP99Milliseconds: Double
+        /// From the commit to the claim transaction's start (`attempted_at`): the wake-up alone.
+        var wakeP50Milliseconds: Double
     }
 
     let context: BenchContext
@@ -50,11 +52,14 @@ struct LatencyBench {
 
         let stamps = try await database.pool.query(BenchSQL.stamps).rows
         var latencies: [Double] = []
+        var wakes: [Double] = []
         for row in stamps {
             let id = try row.decode(Int64.self, "job_id")
             guard let committed = committedAt[id] else { continue }
             latencies.append(Double(try row.decode(Int64.self, "started_us") - committed) / 1_000)
+            wakes.append(Double(try row.decode(Int64.self, "attempted_us") - committed) / 1_000)
         }
+        wakes.sort()
         guard latencies.count == settings.latencyJobs else {
             throw BenchError("latency: \(latencies.count) of \(settings.latencyJobs) jobs recorded their start")
         }
@@ -65,7 +70,8 @@ struct LatencyBench {
             p99Milliseconds: Statistics.percentile(0.99, ofSorted: latencies),
             maxMilliseconds: latencies.last ?? 0,
             commitP50Milliseconds: Statistics.percentile(0.50, ofSorted: commits),
-            commitP99Milliseconds: Statistics.percentile(0.99, ofSorted: commits)
+            commitP99Milliseconds: Statistics.percentile(0.99, ofSorted: commits),
+            wakeP50Milliseconds: Statistics.percentile(0.50, ofSorted: wakes)
         )
     }
 
