@@ -8,10 +8,10 @@ public struct PGJSON: PGEncodable {
     /// The encoded JSON text.
     public let text: String
 
-    /// Encodes `value` with `PGJSON.makeEncoder()`.
+    /// Encodes `value` with an encoder made by `PGJSON.makeEncoder()`.
     public init(_ value: some Encodable) throws {
         do {
-            let data = try PGJSON.makeEncoder().encode(value)
+            let data = try PGJSON.sharedEncoder.encode(value)
             text = String(decoding: data, as: UTF8.self)
         } catch {
             throw PGError(.encoding, "cannot encode \(type(of: value)) as JSON: \(error)")
@@ -39,6 +39,10 @@ public struct PGJSON: PGEncodable {
         decoder.dateDecodingStrategy = .iso8601
         return decoder
     }
+
+    /// One encoder for every value: creating one costs more than encoding a small object, and an
+    /// encoder whose options never change may encode on many threads at once.
+    private static let sharedEncoder = makeEncoder()
 
     /// One decoder for every call: creating one costs more than decoding a small object, and a
     /// decoder whose options never change may decode on many threads at once.

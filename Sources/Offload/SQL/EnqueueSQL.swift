@@ -21,25 +21,30 @@ enum EnqueueSQL {
         """
     }
 
-    /// Binds: one array per column, all of equal length. Returns: `inserted`.
+    /// Binds: one array per column, all of equal length, or NULL for a column where every job takes
+    /// the default (`enqueue_many` reads a NULL array as "defaults for every job"): a backfill of
+    /// plain jobs then builds, sends and unnests two arrays instead of seven. Returns: `inserted`.
     static func enqueueMany(_ requests: [EnqueueRequest]) -> Query {
-        let runAts = requests.map { request -> String? in
-            if let runAt = request.options.runAt { return runAt.pgText() }
-            return nil
-        }
-        let delays = requests.map { $0.options.delaySeconds }
+        let options = requests.map(\.options)
+        let scheduled = options.contains { $0.runAt != nil || $0.delay != nil }
+        let runAts = scheduled ? options.map { $0.runAt.flatMap { $0.pgText() } } : nil
+        let delays = scheduled ? options.map { $0.delaySeconds } : nil
+        let queues = options.contains { $0.queue != nil } ? options.map(\.queue) : nil
+        let priorities = options.contains { $0.priority != 0 } ? options.map(\.priority) : nil
+        let maxAttempts = options.contains { $0.maxAttempts != nil } ? options.map(\.maxAttempts) : nil
+        let uniqueKeys = options.contains { $0.uniqueKey != nil } ? options.map(\.uniqueKey) : nil
         return """
             SELECT offload.enqueue_many(
                 \(requests.map(\.function))::text[],
                 \(requests.map(\.arguments))::jsonb[],
-                queues => \(requests.map(\.options.queue))::text[],
+                queues => \(queues)::text[],
                 run_ats => (
                     SELECT array_agg(coalesce(r.run_at, now() + make_interval(secs => r.delay)) ORDER BY r.n)
                     FROM unnest(\(runAts)::timestamptz[], \(delays)::float8[]) WITH ORDINALITY AS r(run_at, delay, n)
                 ),
-                priorities => \(requests.map(\.options.priority))::int[],
-                max_attempts => \(requests.map(\.options.maxAttempts))::int[],
-                unique_keys => \(requests.map(\.options.uniqueKey))::text[]
+                priorities => \(priorities)::int[],
+                max_attempts => \(maxAttempts)::int[],
+                unique_keys => \(uniqueKeys)::text[]
             ) AS inserted
             """
     }
