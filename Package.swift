@@ -69,6 +69,12 @@ let package = Package(
         // Unit tests of the CLI, plus real local-cluster starts (needs the PostgreSQL server programs).
         .testTarget(name: "OffloadCLITests", dependencies: ["OffloadCLI"], swiftSettings: strictSettings),
         .testTarget(name: "OffloadTests", dependencies: ["Offload"], swiftSettings: strictSettings),
+        // Real `offload fixture-worker` processes: killed, terminated, chaos (needs the built `offload`).
+        .testTarget(
+            name: "ProcessTests",
+            dependencies: ["Offload", "OffloadCLI", "OffloadTestKit", "PGClient"],
+            swiftSettings: strictSettings
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

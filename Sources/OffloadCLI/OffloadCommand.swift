@@ -10,6 +10,7 @@ public struct OffloadCommand: AsyncParsableCommand {
             LocalCommand.self,
             MigrateCommand.self,
             FixtureWorkerCommand.self,
+            ChaosCommand.self,
         ]
     )
 
