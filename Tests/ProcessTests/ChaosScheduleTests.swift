@@ -34,8 +34,8 @@ struct ChaosScheduleTests {
     }
 
     @Test func exitStatusDecodesWaitStatuses() {
-        #expect(ExitStatus(waitStatus: 0) == .exited(0))
-        #expect(ExitStatus(waitStatus: 3 << 8) == .exited(3))
-        #expect(ExitStatus(waitStatus: 9) == .signalled(9))
+        #expect(ChildExitStatus(waitStatus: 0) == .exited(0))
+        #expect(ChildExitStatus(waitStatus: 3 << 8) == .exited(3))
+        #expect(ChildExitStatus(waitStatus: 9) == .signalled(9))
     }
 }

@@ -30,7 +30,7 @@ struct ChaosCommand: AsyncParsableCommand {
     @Option(help: "Seconds between worker kills (0: never).") var killEvery = 2.0
     @Flag(help: "Do not restart PostgreSQL.") var noRestart = false
     @Flag(help: "Do not terminate worker connections.") var noTerminate = false
-    @Option(help: "Jobs running at once per worker.") var concurrency = 20
+    @Option(help: "Jobs running at once per worker.") var concurrency = 32
     @Option(help: "Job lease in milliseconds.") var leaseMs = 5_000
     @Option(help: "Seed for the job mix and the choice of victims.") var seed: UInt64 = 1
     @Option(help: "A local cluster (offload local) to run on and restart.") var localDir: String?

@@ -23,11 +23,11 @@ struct ChaosConfiguration: Sendable {
     var alwaysFailMaxAttempts = 3
     /// Percent of jobs that take 1–2 s. Defaults to 2.
     var slowPercent = 2.0
-    /// The most milliseconds an ordinary job sleeps. Defaults to 20.
-    var ordinarySleepMs = 20
+    /// The most milliseconds an ordinary job sleeps (so that kills find jobs mid-run). Defaults to 100.
+    var ordinarySleepMs = 100
 
-    /// Per worker process. Defaults to 20.
-    var concurrency = 20
+    /// Per worker process. Defaults to 32.
+    var concurrency = 32
     /// Defaults to 5 s: longer than a PostgreSQL restart takes, so only killed workers lose leases.
     var leaseMs = 5_000
     var heartbeatMs = 500

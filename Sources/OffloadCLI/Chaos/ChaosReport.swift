@@ -6,7 +6,7 @@ struct ChaosReport: Sendable {
     /// How the final SIGTERM went.
     struct Sigterm: Sendable {
         var workers = 0
-        var exitStatuses: [ExitStatus] = []
+        var exitStatuses: [ChildExitStatus] = []
         var slowestExit: Duration = .zero
         /// Jobs still `running` under the terminated workers once they exited (must be 0).
         var runningAfterwards = 0
@@ -18,7 +18,7 @@ struct ChaosReport: Sendable {
     struct Settle: Sendable {
         var leftBySigterm = 0
         var took: Duration = .zero
-        var exitStatuses: [ExitStatus] = []
+        var exitStatuses: [ChildExitStatus] = []
     }
 
     /// Why an invocation of `record` did not end its job's story.

@@ -8,7 +8,7 @@ import Darwin
 #endif
 
 /// How a child process ended.
-enum ExitStatus: Sendable, Equatable, CustomStringConvertible {
+enum ChildExitStatus: Sendable, Equatable, CustomStringConvertible {
     case exited(Int32)
     case signalled(Int32)
 
@@ -38,7 +38,7 @@ enum ExitStatus: Sendable, Equatable, CustomStringConvertible {
 final class ChildProcess: Sendable {
     let pid: pid_t
     let logFile: String
-    private let state = Mutex<(status: ExitStatus?, waiters: [CheckedContinuation<ExitStatus, Never>])>((nil, []))
+    private let state = Mutex<(status: ChildExitStatus?, waiters: [CheckedContinuation<ChildExitStatus, Never>])>((nil, []))
 
     private init(pid: pid_t, logFile: String) {
         self.pid = pid
@@ -81,7 +81,7 @@ final class ChildProcess: Sendable {
         while waitpid(pid, &status, 0) < 0 {
             if errno != EINTR { break }
         }
-        let exit = ExitStatus(waitStatus: status)
+        let exit = ChildExitStatus(waitStatus: status)
         let waiters = state.withLock { state in
             state.status = exit
             defer { state.waiters = [] }
@@ -91,7 +91,7 @@ final class ChildProcess: Sendable {
     }
 
     /// The exit status once the process has ended, else nil.
-    var exitStatus: ExitStatus? { state.withLock { $0.status } }
+    var exitStatus: ChildExitStatus? { state.withLock { $0.status } }
 
     /// Sends `signal` (ignored when the process has already been reaped, so a reused pid is safe).
     func send(_ signal: Int32) {
@@ -101,9 +101,9 @@ final class ChildProcess: Sendable {
     }
 
     /// Waits until the process has ended.
-    func waitForExit() async -> ExitStatus {
+    func waitForExit() async -> ChildExitStatus {
         await withCheckedContinuation { continuation in
-            let status = state.withLock { state -> ExitStatus? in
+            let status = state.withLock { state -> ChildExitStatus? in
                 if let status = state.status { return status }
                 state.waiters.append(continuation)
                 return nil
@@ -113,7 +113,7 @@ final class ChildProcess: Sendable {
     }
 
     /// Waits until the process has ended or `timeout` passed; nil on timeout.
-    func waitForExit(timeout: Duration) async -> ExitStatus? {
+    func waitForExit(timeout: Duration) async -> ChildExitStatus? {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let status = exitStatus { return status }

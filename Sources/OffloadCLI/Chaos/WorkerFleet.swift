@@ -58,7 +58,7 @@ final class WorkerFleet: Sendable {
     var killedPIDs: Set<Int32> { state.withLock { Set($0.killed.keys) } }
 
     /// SIGKILLs `victim` and waits until it is gone.
-    func kill(_ victim: ChildProcess) async -> ExitStatus {
+    func kill(_ victim: ChildProcess) async -> ChildExitStatus {
         state.withLock { $0.killed[victim.pid] = .now }
         victim.send(SIGKILL)
         return await victim.waitForExit()
@@ -66,11 +66,11 @@ final class WorkerFleet: Sendable {
 
     /// Sends SIGTERM to every live worker and waits for each (at most `timeout`; then SIGKILL).
     /// Returns each worker's pid, exit status and how long it took to exit.
-    func terminateAll(timeout: Duration) async -> [(pid: Int32, status: ExitStatus, took: Duration)] {
+    func terminateAll(timeout: Duration) async -> [(pid: Int32, status: ChildExitStatus, took: Duration)] {
         let workers = alive
         let sent = ContinuousClock.now
         for worker in workers { worker.send(SIGTERM) }
-        var results: [(pid: Int32, status: ExitStatus, took: Duration)] = []
+        var results: [(pid: Int32, status: ChildExitStatus, took: Duration)] = []
         for worker in workers {
             if let status = await worker.waitForExit(timeout: timeout - (.now - sent)) {
                 results.append((worker.pid, status, .now - sent))
