@@ -91,6 +91,7 @@ public actor Connection: Queryable {
 
     private func run(_ query: Query, honourCancellation: Bool = true) throws -> QueryResult {
         guard !isBroken else { throw PGError(.connectionLost, "the connection to PostgreSQL was lost") }
+        try query.validate()
         statementRunning.store(true, ordering: .releasing)
         let result = pq.execute(query.sql, parameters: query.binds)
         statementRunning.store(false, ordering: .releasing)

@@ -46,7 +46,7 @@ extension Offload {
     @discardableResult
     public func enqueueMany(_ requests: [EnqueueRequest], on connection: some Queryable) async throws -> Int {
         guard !requests.isEmpty else { return 0 }
-        return try await connection.query(EnqueueSQL.enqueueMany(requests)).single(Int.self, "inserted")
+        return try await connection.query(try EnqueueSQL.enqueueMany(requests)).single(Int.self, "inserted")
     }
 
     /// Enqueues many jobs in their own transaction.
