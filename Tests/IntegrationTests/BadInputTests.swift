@@ -100,6 +100,9 @@ struct BadInputTests {
         Rejected("run_at not a number (NaN seconds)", nil, mentions: "out of range") {
             try await $0.enqueue(Greet(name: "x"), options: JobOptions(runAt: Date(timeIntervalSince1970: .nan)))
         },
+        Rejected("tags through enqueueMany, which cannot store them", nil, mentions: "cannot store tags") {
+            try await $0.enqueueMany([EnqueueRequest(Greet(name: "x"), options: JobOptions(tags: ["vip"]))])
+        },
         Rejected("args that cannot be encoded (NaN)", nil, mentions: "cannot encode") {
             try await $0.enqueue(function: "greet", arguments: ["value": Double.nan])
         },
