@@ -59,7 +59,7 @@ public actor Connection: Queryable {
             do {
                 pq = try PQConnection(target: target, defaults: defaults, overrides: overrides)
             } catch let error as PQConnectError {
-                throw PGError(.connectionFailed, "cannot connect to PostgreSQL: \(error.message)")
+                throw PGError(.connectionFailed, "cannot connect to PostgreSQL: \(configuration.scrub(error.message))")
             }
             let setup = pq.executeScript("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET client_min_messages = 'warning'")
             if let error = setup.error { throw PGError(.connectionFailed, "session setup failed: \(error.message)") }
