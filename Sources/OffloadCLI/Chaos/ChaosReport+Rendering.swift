@@ -44,6 +44,9 @@ extension ChaosReport {
             let sorted = times.sorted()
             lines.append("\(kind): recovery median \(format(sorted[sorted.count / 2])), max \(format(sorted.last!)) over \(times.count)")
         }
+        for exit in selfExits {
+            lines.append("worker pid \(exit.pid) exited by itself (\(exit.status)) \(exit.afterRegistering ? "while running" : "during start-up"), and was replaced: \(exit.reason)")
+        }
         lines.append("")
         lines.append(
             "final SIGTERM: \(sigterm.workers) workers, slowest exit \(format(sigterm.slowestExit)), "

@@ -1,6 +1,12 @@
 import Foundation
 import PGClient
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// What a chaos run measured, and the checks that decide whether Offload kept its promises.
 struct ChaosReport: Sendable {
     /// How the final SIGTERM went.
@@ -53,6 +59,8 @@ struct ChaosReport: Sendable {
     var enqueued = 0
     var ambiguousEnqueues = 0
     var faults: [FaultRecord] = []
+    /// Workers that ended by themselves (and were replaced, as a supervisor would).
+    var selfExits: [SelfExit] = []
     var sigterm = Sigterm()
     var settle = Settle()
     var elapsed: Duration = .zero
@@ -82,6 +90,12 @@ struct ChaosReport: Sendable {
     var checks: [Check] = []
 
     var passed: Bool { checks.allSatisfy(\.passed) }
+
+    /// A signal nobody sent: a crash (SIGILL/SIGTRAP from a Swift trap, SIGSEGV, SIGABRT, …).
+    static func isCrash(_ status: ChildExitStatus) -> Bool {
+        if case .signalled = status { return true }
+        return false
+    }
 
     /// Reads the database and fills in the numbers and checks.
     mutating func verify(pool: ConnectionPool, killedPIDs killed: Set<Int32>) async throws {
@@ -164,6 +178,9 @@ struct ChaosReport: Sendable {
                   detail: (sigterm.exitStatuses + settle.exitStatuses).map(\.description).joined(separator: ", ")),
             Check(name: "SIGTERM: nothing left running, worker rows gone", passed: sigterm.runningAfterwards == 0 && sigterm.workerRowsLeft == 0,
                   detail: "\(sigterm.runningAfterwards) running, \(sigterm.workerRowsLeft) rows"),
+            Check(name: "no worker died on its own once running",
+                  passed: selfExits.allSatisfy { !$0.afterRegistering && $0.status != .signalled(SIGKILL) && !Self.isCrash($0.status) },
+                  detail: selfExits.isEmpty ? "none exited by itself" : selfExits.map { "pid \($0.pid) \($0.status) \($0.afterRegistering ? "while running" : "during start-up")" }.joined(separator: ", ")),
             Check(name: "every fault recovered", passed: faults.allSatisfy { $0.recovery != nil },
                   detail: "\(faults.filter { $0.recovery == nil }.count) of \(faults.count) never recovered"),
         ]

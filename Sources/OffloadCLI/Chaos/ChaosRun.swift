@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Offload
 import PGClient
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -50,6 +51,7 @@ struct ChaosRun: Sendable {
 
         let start = ContinuousClock.now
         let monitor = RecoveryMonitor(pool: pool, fleet: fleet, runStart: start)
+        let exits = SelfExits()
         for _ in 0..<configuration.workers { try fleet.start() }
         progress("chaos: \(configuration.workers) workers started; enqueueing \(configuration.jobs) jobs over \(configuration.duration * 0.75)")
 
@@ -59,6 +61,10 @@ struct ChaosRun: Sendable {
                 group.addTask { try await producer.run(total: configuration.jobs) }
                 group.addTask {
                     await monitor.run()
+                    return nil
+                }
+                group.addTask {
+                    await supervise(fleet: fleet, pool: pool, exits: exits)
                     return nil
                 }
                 var victims = SplitMix64(seed: configuration.seed ^ 0xC4A0_5000)
@@ -80,6 +86,8 @@ struct ChaosRun: Sendable {
         }
         report.enqueued = try await pool.query("SELECT count(*) AS n FROM offload.jobs").single(Int.self, "n")
         report.faults = monitor.all
+        await superviseOnce(fleet: fleet, pool: pool, exits: exits)
+        report.selfExits = exits.all
 
         // Final SIGTERM, while jobs still run.
         progress("chaos: SIGTERM to \(fleet.alive.count) workers")
@@ -171,6 +179,29 @@ struct ChaosRun: Sendable {
         }
     }
 
+    /// Plays the supervisor (systemd, Kubernetes) for workers that exit by themselves: records why and
+    /// starts another, until cancelled.
+    private func supervise(fleet: WorkerFleet, pool: ConnectionPool, exits: SelfExits) async {
+        while !Task.isCancelled {
+            await superviseOnce(fleet: fleet, pool: pool, exits: exits)
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    private func superviseOnce(fleet: WorkerFleet, pool: ConnectionPool, exits: SelfExits) async {
+        for child in fleet.newUnexpectedExits() {
+            let registered = (try? await retrying {
+                try await pool.query(ChaosSQL.registered(pids: [child.pid])).single(Int.self, "n") > 0
+            }) ?? false
+            let log = (try? String(contentsOfFile: child.logFile, encoding: .utf8)) ?? ""
+            let reason = log.split(separator: "\n").last { $0.contains("Error") || $0.contains("error") }.map(String.init) ?? "(no error in its log)"
+            let exit = SelfExit(pid: child.pid, status: child.exitStatus ?? .exited(-1), afterRegistering: registered, reason: reason)
+            exits.append(exit)
+            progress("chaos: worker pid \(child.pid) exited by itself (\(exit.status)) \(registered ? "while running" : "during start-up"): \(reason); starting another")
+            _ = try? fleet.start()
+        }
+    }
+
     /// Retries `body` every 100 ms for up to 30 s (the server may be restarting).
     private func retrying<T>(_ body: () async throws -> T) async throws -> T {
         let deadline = ContinuousClock.now + .seconds(30)
@@ -187,6 +218,23 @@ struct ChaosRun: Sendable {
     static func format(_ duration: Duration) -> String {
         String(format: "%.2f s", duration.seconds)
     }
+}
+
+/// A worker that ended without being killed or stopped.
+struct SelfExit: Sendable {
+    let pid: Int32
+    let status: ChildExitStatus
+    /// Whether it had registered (was running jobs) before it ended; else it failed while starting.
+    let afterRegistering: Bool
+    /// The last error line of its log.
+    let reason: String
+}
+
+/// The self-exits seen so far.
+final class SelfExits: Sendable {
+    private let exits = Mutex<[SelfExit]>([])
+    func append(_ exit: SelfExit) { exits.withLock { $0.append(exit) } }
+    var all: [SelfExit] { exits.withLock { $0 } }
 }
 
 extension Duration {

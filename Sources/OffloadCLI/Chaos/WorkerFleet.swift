@@ -13,6 +13,8 @@ final class WorkerFleet: Sendable {
     private struct State {
         var started: [ChildProcess] = []
         var killed: [Int32: ContinuousClock.Instant] = [:]
+        var terminated: Set<Int32> = []
+        var reportedExits: Set<Int32> = []
     }
 
     private let executable: String
@@ -68,6 +70,7 @@ final class WorkerFleet: Sendable {
     /// Returns each worker's pid, exit status and how long it took to exit.
     func terminateAll(timeout: Duration) async -> [(pid: Int32, status: ChildExitStatus, took: Duration)] {
         let workers = alive
+        state.withLock { state in for worker in workers { state.terminated.insert(worker.pid) } }
         let sent = ContinuousClock.now
         for worker in workers { worker.send(SIGTERM) }
         var results: [(pid: Int32, status: ChildExitStatus, took: Duration)] = []
@@ -80,6 +83,18 @@ final class WorkerFleet: Sendable {
             }
         }
         return results
+    }
+
+    /// Workers that ended although nobody killed or stopped them, each reported once.
+    func newUnexpectedExits() -> [ChildProcess] {
+        state.withLock { state in
+            let exits = state.started.filter { child in
+                child.exitStatus != nil && state.killed[child.pid] == nil && !state.terminated.contains(child.pid)
+                    && !state.reportedExits.contains(child.pid)
+            }
+            for child in exits { state.reportedExits.insert(child.pid) }
+            return exits
+        }
     }
 
     /// Kills whatever still runs (after an error).
