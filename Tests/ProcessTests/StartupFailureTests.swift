@@ -77,30 +77,58 @@ struct StartupFailureTests {
         }
     }
 
-    /// Needs password authentication, which the shared test server (trust) does not do: a cluster of
-    /// its own, with a scram-sha-256 rule for one role.
+    /// Needs password authentication, which the test server (trust) does not do. When the server is
+    /// the throwaway cluster `make test` started, a scram-sha-256 rule for one role is added to it;
+    /// otherwise a cluster of its own is started for this test.
     @Test func wrongPassword() async throws {
+        if let testCluster = try await Self.throwawayTestCluster() {
+            try await checkWrongPassword(on: testCluster.configuration, cluster: testCluster)
+            return
+        }
         guard let cluster = try await PrivateCluster.start("auth-test") else {
             print("wrongPassword: skipped, no PostgreSQL server programs to start a cluster with")
             return
         }
         do {
-            try await cluster.prependAuthenticationRule("host all offload_pw_user 127.0.0.1/32 scram-sha-256")
-            let admin = try await Connection.connect(cluster.configuration)
-            try await admin.execute(Query(sql: "CREATE ROLE offload_pw_user LOGIN PASSWORD 'the-right-one'"))
-            try await Migrator().migrate(cluster.configuration)
-            let right = try await Connection.connect(
-                ConnectionConfiguration(cluster.configuration.connectionString(user: "offload_pw_user", password: "the-right-one"))
-            )
-            #expect(try await right.query("SELECT current_user AS u").single(String.self, "u") == "offload_pw_user")
-
-            let url = cluster.configuration.connectionString(user: "offload_pw_user", password: Self.password)
-            let result = try await startWorker(url, name: "wrong-password")
-            expectClearFailure(result, mentions: #"password authentication failed for user "offload_pw_user""#)
+            try await checkWrongPassword(on: cluster.configuration, cluster: cluster)
         } catch {
             await cluster.stop()
             throw error
         }
         await cluster.stop()
+    }
+
+    private func checkWrongPassword(on server: ConnectionConfiguration, cluster: PrivateCluster) async throws {
+        let role = "offload_pw_user_\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
+        try await cluster.prependAuthenticationRule("host all \(role) 127.0.0.1/32 scram-sha-256")
+        let admin = try await Connection.connect(server)
+        try await admin.execute(Query(sql: "CREATE ROLE \(role) LOGIN PASSWORD 'the-right-one'"))
+        do {
+            // Authentication fails before any database is opened, so the server's default one will do.
+            let right = try await Connection.connect(
+                ConnectionConfiguration(server.connectionString(user: role, password: "the-right-one"))
+            )
+            #expect(try await right.query("SELECT current_user AS u").single(String.self, "u") == role)
+            let url = server.connectionString(user: role, password: Self.password)
+            let result = try await startWorker(url, name: "wrong-password")
+            expectClearFailure(result, mentions: "password authentication failed for user \"\(role)\"")
+        } catch {
+            _ = try? await admin.execute(Query(sql: "DROP ROLE IF EXISTS \(role)"))
+            throw error
+        }
+        _ = try? await admin.execute(Query(sql: "DROP ROLE IF EXISTS \(role)"))
+    }
+
+    /// The cluster `make test` (scripts/with-local-postgres.sh) started for this run, if DATABASE_URL is
+    /// it: only then may a test change its authentication rules.
+    static func throwawayTestCluster() async throws -> PrivateCluster? {
+        let server = try OffloadTestDatabase.serverConfiguration()
+        let directory = ProcessInfo.processInfo.environment["OFFLOAD_TEST_DIR"] ?? ".offload/test-postgres"
+        let expected = try LocalCluster.resolve(directory: directory, port: 1)
+        let admin = try await Connection.connect(server)
+        guard let dataDirectory = try? await admin.query("SHOW data_directory").single(String.self, "data_directory"),
+              URL(fileURLWithPath: dataDirectory).standardizedFileURL.path == expected.dataDirectory
+        else { return nil }
+        return PrivateCluster(cluster: expected, url: server.target)
     }
 }
