@@ -9,6 +9,11 @@ enum JSONOutput {
         .string(date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
     }
 
+    /// Rates and ages to three decimals: more digits are noise (`8.23588561975971` per minute).
+    static func rounded(_ value: Double) -> JSONValue {
+        .double((value * 1000).rounded() / 1000)
+    }
+
     /// A time, or null.
     static func time(_ date: Date?) -> JSONValue {
         date.map(time) ?? .null
@@ -75,9 +80,9 @@ enum JSONOutput {
             "retryable": .int(stat.retryable),
             "dead": .int(stat.dead),
             "oldest_run_at": time(stat.oldestRunAt),
-            "lag_seconds": .double(stat.lagSeconds),
-            "completed_per_minute": .double(stat.completedPerMinute),
-            "failed_per_minute": .double(stat.failedPerMinute),
+            "lag_seconds": rounded(stat.lagSeconds),
+            "completed_per_minute": rounded(stat.completedPerMinute),
+            "failed_per_minute": rounded(stat.failedPerMinute),
         ])
     }
 
@@ -91,7 +96,7 @@ enum JSONOutput {
             "running_jobs": .int(worker.runningJobs),
             "started_at": time(worker.startedAt),
             "heartbeat_at": time(worker.heartbeatAt),
-            "seconds_since_heartbeat": .double(worker.secondsSinceHeartbeat),
+            "seconds_since_heartbeat": rounded(worker.secondsSinceHeartbeat),
         ])
     }
 
