@@ -14,7 +14,7 @@ struct EnqueueCommand: AsyncParsableCommand {
 
             Examples:
               offload enqueue send-welcome-email '{"userId": 7}' --queue mail --delay 5m
-              offload enqueue nightly-report --run-at 2026-12-01T03:00:00Z --unique-key 2026-12-01
+              offload enqueue report --run-at 2026-12-01T03:00:00Z --unique-key dec-1
             """
     )
 
