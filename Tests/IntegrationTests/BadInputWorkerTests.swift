@@ -95,7 +95,7 @@ struct BadInputWorkerTests {
                 SELECT offload.enqueue(\(input.function), \(PGJSON(rawJSON: input.arguments))::jsonb, max_attempts => 1) AS id
                 """).single(Int64.self, "id")
             let ordinary = try await offload.enqueue(function: "ordinary", arguments: ["n": 1])
-            let worker = testWorker(pool: pool, functions: Self.functions)
+            let worker = testWorker(pool: pool, functions: Self.functions, leaseDuration: .seconds(30))
             try await whileRunning(worker) { () async throws in
                 let finished = try await eventually(timeout: .seconds(60)) {
                     try await count(pool, "id IN (\(bad), \(ordinary)) AND state IN ('completed', 'dead')") == 2
