@@ -36,3 +36,31 @@ struct LeaseTests {
         }
     }
 }
+
+@Suite("Rescue")
+struct RescueTests {
+    /// Right after PostgreSQL (re)starts, no lease could have been renewed while it was down, so
+    /// rescue waits a lease's length after the server started before taking anyone's jobs.
+    @Test func rescueWaitsALeaseAfterTheServerStarted() async throws {
+        try await OffloadTestDatabase.with { pool async throws in
+            let id = try await Offload(pool: pool).enqueue(Greet(name: "x"))
+            try await pool.execute("""
+                UPDATE offload.jobs
+                SET state = 'running', attempt = 1, worker_id = 'gone', lease_until = now() - interval '1 second'
+                WHERE id = \(id)
+                """)
+            let connection = try await Connection.connect(pool.configuration)
+            let started = try await connection.query("SELECT extract(epoch FROM now() - pg_postmaster_start_time()) AS s").single(Double.self, "s")
+            // A grace longer than the server has been up: too soon, nothing is rescued.
+            let tooSoon = try await connection.query(MaintenanceSQL.rescueExpired(graceAfterServerStart: started + 3600))
+            #expect(tooSoon.rows.isEmpty)
+            #expect(try await JobRow.find(id, in: pool)?.state == .running)
+            // Once the grace has passed, it is.
+            let rescued = try await connection.query(MaintenanceSQL.rescueExpired(graceAfterServerStart: 0))
+            #expect(try rescued.rows.map { try $0.decode(Int64.self, "id") } == [id])
+            let job = try #require(try await JobRow.find(id, in: pool))
+            #expect(job.state == .retryable)
+            #expect(job.errors.map(\.type) == ["LeaseExpired"])
+        }
+    }
+}

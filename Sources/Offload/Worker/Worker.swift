@@ -73,6 +73,7 @@ public final class Worker: Service {
                 group.addTask {
                     await Maintenance(
                         configuration: self.configuration.maintenance,
+                        leaseDuration: self.configuration.leaseDuration,
                         connectionConfiguration: self.pool.configuration,
                         metrics: self.metrics,
                         logger: self.logger
