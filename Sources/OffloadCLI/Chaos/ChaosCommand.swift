@@ -22,7 +22,9 @@ struct ChaosCommand: AsyncParsableCommand {
         shouldDisplay: false
     )
 
-    @OptionGroup var database: DatabaseOptions
+    // Not DatabaseOptions: that one requires a database, and without one this command starts its own.
+    @Option(name: .customLong("database-url"), help: ArgumentHelp("PostgreSQL URL or conninfo. Defaults to $DATABASE_URL, else a local cluster.", valueName: "url"))
+    var databaseURL: String?
 
     @Option(help: "Jobs to enqueue.") var jobs = 20_000
     @Option(help: "Worker processes.") var workers = 4
@@ -42,7 +44,8 @@ struct ChaosCommand: AsyncParsableCommand {
         var cluster: LocalCluster?
         var server: ConnectionConfiguration
         var startedCluster = false
-        let explicitURL = (database.databaseURL?.isEmpty == false) || ConnectionConfiguration.fromEnvironment() != nil
+        let given = databaseURL.flatMap { $0.isEmpty ? nil : ConnectionConfiguration($0) } ?? ConnectionConfiguration.fromEnvironment()
+        let explicitURL = given != nil
         if let localDir {
             cluster = try LocalCluster.resolve(directory: localDir, port: localPort)
         } else if !explicitURL {
@@ -52,8 +55,10 @@ struct ChaosCommand: AsyncParsableCommand {
             let outcome = try await cluster.start()
             startedCluster = !outcome.wasRunning
             server = ConnectionConfiguration(outcome.url)
+        } else if let given {
+            server = given
         } else {
-            server = try database.configuration()
+            throw ValidationError("no database: pass --database-url, set DATABASE_URL or --local-dir")
         }
 
         var configuration = ChaosConfiguration(
