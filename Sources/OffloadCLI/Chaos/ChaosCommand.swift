@@ -16,8 +16,8 @@ struct ChaosCommand: AsyncParsableCommand {
             connection is terminated once; then SIGTERMs every worker, lets fresh ones finish what is \
             left, and checks the database. Exits 1 when a check fails.
 
-            Without --database-url or DATABASE_URL, a local cluster in --local-dir is started (and \
-            stopped afterwards if this run started it).
+            Without --database-url or DATABASE_URL, it runs on a local cluster in --local-dir \
+            (default .offload/chaos-postgres, port 54331), started and afterwards stopped by the run.
             """,
         shouldDisplay: false
     )
@@ -39,6 +39,11 @@ struct ChaosCommand: AsyncParsableCommand {
     @Option(help: "Its port.") var localPort = 54331
     @Option(help: "Where worker logs go.") var logDir = ".offload/chaos/logs"
     @Flag(help: "Keep the run's database afterwards.") var keepDatabase = false
+
+    func validate() throws {
+        guard jobs > 0, workers > 0, concurrency > 0 else { throw ValidationError("--jobs, --workers and --concurrency must be positive") }
+        guard duration > 0, killEvery >= 0, leaseMs > 0 else { throw ValidationError("--duration and --lease-ms must be positive, --kill-every not negative") }
+    }
 
     func run() async throws {
         var cluster: LocalCluster?
