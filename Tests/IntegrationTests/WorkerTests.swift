@@ -35,7 +35,7 @@ struct WorkerTests {
             }
             let job = try #require(try await JobRow.find(id, in: pool))
             #expect(job.attempt == 3)
-            #expect(job.errors.map(\.attempt) == [1, 2, 3])
+            try #require(job.errors.map(\.attempt) == [1, 2, 3])
             #expect(job.errors.allSatisfy { $0.message == "deliberate failure" }, "\(job.errors.map(\.message))")
             let times = try job.errors.map { try Date(pgText: $0.at.replacingOccurrences(of: "T", with: " ")) }
             let firstGap = times[1].timeIntervalSince(times[0])
