@@ -136,21 +136,23 @@ struct WorkerTests {
         }
     }
 
-    @Test func notifyWakesAnIdleWorkerFarSoonerThanThePoll() async throws {
+    @Test func notifyWakesAnIdleWorker() async throws {
         try await OffloadTestDatabase.with { pool async throws in
-            let started = Mutex<[Int64: ContinuousClock.Instant]>([:])
+            let started = Mutex<Set<Int64>>([])
             let function = Function(id: "greet") { (_: Greet, context: JobContext) in
-                started.withLock { $0[context.jobID] = .now }
+                _ = started.withLock { $0.insert(context.jobID) }
             }
-            // A 30-second poll: only a notification can start the job quickly.
-            let worker = testWorker(pool: pool, functions: [function], pollInterval: .seconds(30))
+            // An hour-long poll: within this test only a notification can start the job at all, so
+            // the outcome (it ran) proves the wake-up without timing anything.
+            let worker = testWorker(pool: pool, functions: [function], pollInterval: .seconds(3600))
             try await whileRunning(worker) { () async throws in
-                try await Task.sleep(for: .milliseconds(500))  // let the worker go idle and listen
-                let enqueued = ContinuousClock.now
+                // Let the worker make its first, empty claim and go idle.
+                #expect(try await eventually {
+                    try await pool.query("SELECT count(*) AS n FROM offload.workers").single(Int.self, "n") == 1
+                })
+                try await Task.sleep(for: .milliseconds(300))
                 let id = try await Offload(pool: pool).enqueue(Greet(name: "x"))
-                #expect(try await eventually(timeout: .seconds(10)) { started.withLock { $0[id] } != nil })
-                let latency = try #require(started.withLock { $0[id] }) - enqueued
-                #expect(latency < .seconds(5))
+                #expect(try await eventually { started.withLock { $0.contains(id) } })
             }
         }
     }
