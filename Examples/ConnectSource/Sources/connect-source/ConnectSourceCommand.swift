@@ -11,7 +11,8 @@ struct ConnectSourceCommand: AsyncParsableCommand {
               connect-source migrate
               connect-source api --port 8080 &
               connect-source worker &
+              connect-source load --requests 300 --rate 50 --url http://127.0.0.1:8080
             """,
-        subcommands: [APICommand.self, WorkerCommand.self, MigrateCommand.self]
+        subcommands: [APICommand.self, WorkerCommand.self, MigrateCommand.self, LoadCommand.self]
     )
 }
