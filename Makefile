@@ -46,3 +46,7 @@ clean: ## Remove build products (keeps .offload/, the local databases)
 #   bench  the benchmarks in Benchmarks/
 #   chaos  kill workers and restart PostgreSQL while jobs run; nothing lost
 # ---------------------------------------------------------------------------
+
+.PHONY: demo
+demo: ## The example app end to end: API + 2 workers under load; API latency vs background time (DEMO_* in scripts/demo.sh)
+	@SWIFT="$(SWIFT)" scripts/demo.sh
