@@ -30,7 +30,7 @@ struct APICommand: AsyncParsableCommand {
         // functions, and the registry is how offload.send knows them.
         try await offload.register(ConnectSourceFunctions.all())
 
-        let router = Router()
+        let router = Router(context: AppRequestContext.self)
         SourcesAPI(pool: pool, offload: offload).addRoutes(to: router)
         let app = Application(
             router: router,
