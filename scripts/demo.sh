@@ -38,6 +38,7 @@ fail() { printf 'demo: %s\n' "$*" >&2; exit 1; }
 # ----------------------------------------------------------------------------------------------
 service_pids=()
 service_names=()
+load_pid=""
 started_postgres=0
 stopped_postgres=0
 stop_failures=0
@@ -85,6 +86,10 @@ stop_postgres() {
 cleanup() {
     local status=$?
     trap - EXIT INT TERM
+    if [ -n "$load_pid" ]; then
+        kill -TERM "$load_pid" 2>/dev/null || true
+        wait "$load_pid" 2>/dev/null || true
+    fi
     if [ "${#service_pids[@]}" -gt 0 ] || [ "$started_postgres" -eq 1 ]; then
         step "Stopping what the demo started"
         stop_services
@@ -248,8 +253,12 @@ done
 # ----------------------------------------------------------------------------------------------
 step "Sending $requests requests at $rate per second"
 load_status=0
-"$app" load --url "http://127.0.0.1:$port" --requests "$requests" --rate "$rate" --workers "$workers" ||
-    load_status=$?
+# In the background with `wait`, which a signal interrupts, so a SIGTERM to this script stops the
+# demo at once instead of after the load run.
+"$app" load --url "http://127.0.0.1:$port" --requests "$requests" --rate "$rate" --workers "$workers" &
+load_pid=$!
+wait "$load_pid" || load_status=$?
+load_pid=""
 check_services
 
 step "Queue status"
