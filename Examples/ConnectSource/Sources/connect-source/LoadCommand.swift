@@ -54,14 +54,14 @@ struct LoadCommand: AsyncParsableCommand {
             "SELECT id FROM offload.functions WHERE \(SourceConnected.name) = ANY (events) ORDER BY id"
         ).rows.map { try $0.decode(String.self, "id") }
 
-        print("Sending \(requests) requests to POST \(url)/api/connectSource at \(Self.format(rate)) per second…")
+        say("Sending \(requests) requests to POST \(url)/api/connectSource at \(Self.format(rate)) per second…")
         let startedAt = try await Self.databaseClock(pool)
         let results = await client.send(count: requests, rate: rate)
         let answeredAt = try await Self.databaseClock(pool)
         let created = results.compactMap(\.sourceID)
         let failed = results.filter { $0.sourceID == nil }
 
-        print("Waiting for the background work of \(created.count) sources (\(functions.joined(separator: ", ")))…")
+        say("Waiting for the background work of \(created.count) sources (\(functions.joined(separator: ", ")))…")
         let deadline = ContinuousClock.now + .seconds(timeout)
         var jobs = try await BackgroundJob.load(sources: created, from: pool)
         var lastReport = ContinuousClock.now
@@ -71,7 +71,7 @@ struct LoadCommand: AsyncParsableCommand {
             if ContinuousClock.now - lastReport >= .seconds(2) {
                 lastReport = .now
                 let finished = jobs.filter { !$0.isUnfinished }.count
-                print("  \(finished) of \(jobs.count) jobs finished")
+                say("  \(finished) of \(jobs.count) jobs finished")
             }
         }
 
@@ -79,7 +79,7 @@ struct LoadCommand: AsyncParsableCommand {
             requests: requests, rate: rate, results: results, jobs: jobs, functions: functions,
             startedAt: startedAt, answeredAt: answeredAt
         )
-        print(report.render())
+        say(report.render())
         if !report.problems.isEmpty || !failed.isEmpty { throw ExitCode(1) }
     }
 
@@ -99,6 +99,13 @@ struct LoadCommand: AsyncParsableCommand {
     /// timestamps, so they are measured on the same clock.
     static func databaseClock(_ pool: ConnectionPool) async throws -> Double {
         try await pool.query("SELECT extract(epoch FROM clock_timestamp())::float8 AS now").single(Double.self, "now")
+    }
+
+    /// Prints and flushes at once: under a script, standard output is a pipe or a file, and the
+    /// progress lines should show while the run goes on, not when it ends.
+    func say(_ text: String) {
+        print(text)
+        fflush(nil)
     }
 
     static func format(_ value: Double) -> String {

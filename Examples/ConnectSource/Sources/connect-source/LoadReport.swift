@@ -23,14 +23,14 @@ struct LoadReport {
         var problems: [String] = []
         if !failedRequests.isEmpty {
             let first = failedRequests[0].failure ?? "no answer"
-            problems.append("\(failedRequests.count) of \(requests) requests failed (first: \(first))")
+            problems.append("failed requests: \(failedRequests.count) of \(requests) (first: \(first))")
         }
         if functions.isEmpty {
             problems.append("no function is registered for \(SourceConnected.name): did the API register them?")
         }
         let bySource = Dictionary(grouping: jobs, by: \.sourceID)
         let missing = results.compactMap(\.sourceID).filter { bySource[$0] == nil }
-        if !missing.isEmpty { problems.append("\(missing.count) created sources are not in the database (first: \(missing[0]))") }
+        if !missing.isEmpty { problems.append("created sources missing from the database: \(missing.count) (first: \(missing[0]))") }
         let incomplete = bySource.filter { _, jobs in
             jobs.filter { $0.state == "completed" }.count != functions.count
                 || Set(jobs.compactMap(\.function)) != Set(functions)
@@ -39,14 +39,14 @@ struct LoadReport {
             let example = incomplete.min { $0.key < $1.key }!
             let states = example.value.map { "\($0.function ?? "no job"): \($0.state ?? "missing")" }.joined(separator: ", ")
             problems.append(
-                "\(incomplete.count) sources do not have exactly their \(functions.count) jobs completed "
+                "sources without exactly one completed job per function: \(incomplete.count) of \(created) "
                     + "(first: source \(example.key): \(states))"
             )
         }
         let count = { (state: String) in realJobs.filter { $0.state == state }.count }
-        if count("dead") > 0 { problems.append("\(count("dead")) jobs are dead (see offload.failures)") }
+        if count("dead") > 0 { problems.append("dead jobs: \(count("dead")) (see offload.failures)") }
         let unfinished = realJobs.filter(\.isUnfinished).count
-        if unfinished > 0 { problems.append("\(unfinished) jobs were still unfinished when the wait timed out") }
+        if unfinished > 0 { problems.append("jobs still unfinished when the wait timed out: \(unfinished)") }
         return problems
     }
 
@@ -80,7 +80,9 @@ struct LoadReport {
             "    p99  \(Self.seconds(background.p99))",
             "    max  \(Self.seconds(background.max))",
         ]
-        if let lastFinished {
+        if realJobs.contains(where: \.isUnfinished) {
+            right.append("  not all done when the wait ended")
+        } else if let lastFinished {
             right.append("  all done \(Self.seconds(lastFinished - startedAt)) after the first request")
             right.append("    (\(Self.seconds(max(0, lastFinished - answeredAt))) after the last answer)")
         }
@@ -96,7 +98,7 @@ struct LoadReport {
         lines.append(contentsOf: functionTable())
         lines.append("")
 
-        let retried = realJobs.filter { $0.attempt > 1 && $0.state == "completed" }
+        let retried = realJobs.filter { $0.attempt > 1 }
         let problems = self.problems
         if problems.isEmpty {
             lines.append(
@@ -109,10 +111,12 @@ struct LoadReport {
         if retried.isEmpty {
             lines.append("  No job needed a retry.")
         } else {
-            let failedAttempts = realJobs.map(\.failedAttempts).reduce(0, +)
+            let failedAttempts = retried.map(\.failedAttempts).reduce(0, +)
+            let completed = retried.filter { $0.state == "completed" }.count
             lines.append(
-                "✓ Retries: \(retried.count) jobs failed \(failedAttempts) attempts in all and then completed; "
-                    + "their errors stay in offload.jobs.errors."
+                "✓ Retries: \(Self.count(retried.count, "job")) needed more than one attempt "
+                    + "(\(Self.count(failedAttempts, "failed attempt")) in all) and \(completed) of them completed; "
+                    + "offload.jobs.errors keeps each failure."
             )
         }
         return lines.joined(separator: "\n")
@@ -143,6 +147,9 @@ struct LoadReport {
             }.joined(separator: "  ")
         }
     }
+
+    /// "1 job", "2 jobs".
+    static func count(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }
 
     static func milliseconds(_ value: Double) -> String { String(format: "%7.1f ms", value) }
 
