@@ -210,3 +210,50 @@ struct WorkerTests {
         }
     }
 }
+
+@Suite("Running jobs inline, as app tests do")
+struct RunUntilEmptyTests {
+    @Test func runsEveryRunnableJobAndRecordsOutcomes() async throws {
+        try await OffloadTestDatabase.with { pool async throws in
+            let greet = Function(id: "greet") { (input: Greet, _: JobContext) -> Greeting? in
+                if input.name == "bad" { throw JobError.nonRetryable("bad name") }
+                return Greeting(text: "hi \(input.name)")
+            }
+            let offload = Offload(pool: pool)
+            try await offload.enqueueMany([Greet(name: "a"), Greet(name: "b"), Greet(name: "bad")], on: pool)
+            let summary = try await testWorker(pool: pool, functions: [greet]).runUntilEmpty()
+            #expect(summary.attempts == 3)
+            #expect(try await count(pool, "state = 'completed'") == 2)
+            #expect(try await count(pool, "state = 'dead'") == 1)
+        }
+    }
+}
+
+@Suite("Maintenance")
+struct MaintenanceTests {
+    @Test func prunesOldFinishedJobsAndEventsButKeepsDeadOnesAndActiveWork() async throws {
+        try await OffloadTestDatabase.with { pool async throws in
+            let offload = Offload(pool: pool)
+            let old = try await offload.enqueue(Greet(name: "old"))
+            let dead = try await offload.enqueue(Greet(name: "dead"))
+            let waiting = try await offload.enqueue(Greet(name: "waiting"), options: JobOptions(delay: .seconds(3600)))
+            let oldEvent = try await offload.send(name: "old/event", data: ["x": 1])
+            try await pool.execute("""
+                UPDATE offload.jobs SET state = 'completed', finished_at = now() - interval '2 days' WHERE id = \(old)
+                """)
+            try await pool.execute("""
+                UPDATE offload.jobs SET state = 'dead', finished_at = now() - interval '2 days' WHERE id = \(dead)
+                """)
+            try await pool.execute("UPDATE offload.events SET received_at = now() - interval '2 days' WHERE id = \(oldEvent)")
+            let worker = testWorker(pool: pool, functions: [])
+            try await whileRunning(worker) { () async throws in
+                #expect(try await eventually { try await JobRow.find(old, in: pool) == nil })
+                #expect(try await eventually {
+                    try await pool.query("SELECT count(*) AS n FROM offload.events").single(Int.self, "n") == 0
+                })
+            }
+            #expect(try await JobRow.find(dead, in: pool)?.state == .dead)
+            #expect(try await JobRow.find(waiting, in: pool)?.state == .available)
+        }
+    }
+}

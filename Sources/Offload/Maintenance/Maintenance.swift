@@ -67,7 +67,12 @@ struct Maintenance: Sendable {
                 )
             )
         }
-        if pruned > 0 { logger.debug("pruned finished jobs", metadata: ["count": "\(pruned)"]) }
+        pruned += try await connection.execute(
+            MaintenanceSQL.pruneEvents(
+                retentionSeconds: configuration.completedRetention.seconds, batchSize: configuration.pruneBatchSize
+            )
+        )
+        if pruned > 0 { logger.debug("pruned finished jobs and old events", metadata: ["count": "\(pruned)"]) }
         try await connection.execute(MaintenanceSQL.forgetStaleWorkers())
     }
 }

@@ -73,6 +73,28 @@ enum MaintenanceSQL {
         """
     }
 
+    /// Deletes events older than the retention whose jobs are all finished (or gone), a bounded batch at
+    /// a time. Jobs keep a copy of the event's data, so a pruned event never stops a job from running.
+    ///
+    /// Binds: retention seconds, batch size. Returns: the affected row count.
+    static func pruneEvents(retentionSeconds: Double, batchSize: Int) -> Query {
+        """
+        DELETE FROM offload.events
+        WHERE id IN (
+            SELECT e.id
+            FROM offload.events AS e
+            WHERE e.received_at < now() - make_interval(secs => \(retentionSeconds)::float8)
+              AND NOT EXISTS (
+                  SELECT 1
+                  FROM offload.jobs AS j
+                  WHERE j.event_id = e.id
+                    AND j.state IN ('available', 'running', 'retryable')
+              )
+            LIMIT \(batchSize)
+        )
+        """
+    }
+
     /// Wakes the workers of `queues`. Binds: queue names.
     static func notify(queues: [String]) -> Query {
         """

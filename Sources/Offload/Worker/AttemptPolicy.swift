@@ -51,6 +51,7 @@ enum AttemptPolicy {
     }
 
     private static func typeName(of error: any Error) -> String {
-        String(reflecting: type(of: error))
+        // The plain type name (`FixtureFailure`), not the module-qualified one: it is for people.
+        String(describing: type(of: error))
     }
 }

@@ -48,6 +48,8 @@ public final class Worker: Service {
     /// them and hands them back (as `available`, the attempt not counted), writes every outcome, and
     /// removes its `offload.workers` row. A clean stop leaves none of its jobs `running`.
     public func run() async throws {
+        // A missing or outdated schema is a clear "run `offload migrate`", not a missing-relation error.
+        try await Migrator(logger: logger).requireCurrent(pool.configuration)
         try await Offload(pool: pool, logger: logger).register(Array(functions.values))
         try await pool.execute(
             WorkerSQL.register(
@@ -124,7 +126,7 @@ public final class Worker: Service {
     }
 
     /// Claims up to `limit` jobs, from the configured queues in order.
-    private func claim(limit: Int) async throws -> [ClaimedJob] {
+    func claim(limit: Int) async throws -> [ClaimedJob] {
         let leaseSeconds = configuration.leaseDuration.seconds
         return try await pool.withConnection { connection in
             var claimed: [ClaimedJob] = []
@@ -154,7 +156,7 @@ public final class Worker: Service {
 
     // MARK: - Running
 
-    private func start(_ job: ClaimedJob) {
+    func start(_ job: ClaimedJob) {
         let timeout = functions[job.function]?.options.timeout ?? .seconds(300)
         running.insert(job.id, attempt: job.attempt, timeout: timeout)
         // An unstructured task per job, on purpose: each must be cancellable on its own (timeout,

@@ -1,0 +1,30 @@
+import PGClient
+
+/// What `Worker.runUntilEmpty()` did.
+public struct RunSummary: Sendable, Equatable {
+    /// Attempts run, whatever their outcome.
+    public var attempts: Int
+}
+
+extension Worker {
+    /// Runs every job that is runnable now, and any that become runnable while it runs, until none is
+    /// left; then writes their outcomes and returns. No listener, heartbeat or maintenance: this is for
+    /// tests and one-off scripts ("work off the queue"), with the same claim, run and record path as
+    /// `run()`. Jobs retried with a backoff are not waited for.
+    @discardableResult
+    public func runUntilEmpty() async throws -> RunSummary {
+        try await Offload(pool: pool, logger: logger).register(Array(functions.values))
+        var attempts = 0
+        while true {
+            let claimed = try await claim(limit: configuration.concurrency)
+            if claimed.isEmpty { break }
+            attempts += claimed.count
+            for job in claimed { start(job) }
+            while running.count > 0 { await wake.wait(timeout: .milliseconds(50)) }
+            guard await outcomes.writePending(retryUntil: .now + .seconds(10)) else {
+                throw PGError(.connectionLost, "could not record job outcomes")
+            }
+        }
+        return RunSummary(attempts: attempts)
+    }
+}

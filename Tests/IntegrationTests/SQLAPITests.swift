@@ -1,0 +1,68 @@
+import Foundation
+import Offload
+import OffloadTestKit
+import PGClient
+import Testing
+
+/// The SQL functions, called as any other language would: plain SQL text on a connection.
+@Suite("The SQL API")
+struct SQLAPITests {
+    @Test func enqueueAndSendFromPlainSQLInsideATransaction() async throws {
+        try await OffloadTestDatabase.with { pool async throws in
+            let connection = try await Connection.connect(pool.configuration)
+            try await connection.executeScript("""
+                INSERT INTO offload.functions (id, events, queue) VALUES ('backfill-user-data', '{api/source.connected}', 'imports');
+                BEGIN;
+                SELECT offload.send('api/source.connected', '{"sourceId": 1}');
+                SELECT offload.enqueue('send-welcome-email', '{"userId": 7}', queue => 'mail', priority => 3);
+                COMMIT;
+                BEGIN;
+                SELECT offload.enqueue('never', '{}');
+                ROLLBACK;
+                """)
+            let jobs = try await JobRow.all(pool)
+            #expect(jobs.map(\.function) == ["backfill-user-data", "send-welcome-email"])
+            #expect(jobs.map(\.queue) == ["imports", "mail"])
+            #expect(jobs[0].eventID != nil)
+        }
+    }
+
+    @Test(arguments: [
+        ("SELECT offload.enqueue('f', '[1, 2]')", "array"),
+        ("SELECT offload.enqueue('', '{}')", "function"),
+        ("SELECT offload.enqueue('f', '{}', max_attempts => -1)", "max_attempts"),
+        ("SELECT offload.enqueue('f', '{}', priority => 5000)", "priority"),
+        ("SELECT offload.enqueue('f', NULL)", "args"),
+    ])
+    func invalidInputRaisesAClearError(sql: String, mentions: String) async throws {
+        try await OffloadTestDatabase.with { pool async throws in
+            let error = try await #require(throws: PGError.self) { try await pool.query(Query(sql: sql)) }
+            #expect(error.code == .server)
+            #expect(error.description.lowercased().contains(mentions))
+            #expect(try await count(pool, "true") == 0)
+        }
+    }
+
+    @Test func cancelAndRetryFromSQL() async throws {
+        try await OffloadTestDatabase.with { pool async throws in
+            let id = try await pool.query("SELECT offload.enqueue('f', '{}') AS id").single(Int64.self, "id")
+            #expect(try await pool.query("SELECT offload.cancel(\(id)) AS state").single(String.self, "state") == "cancelled")
+            #expect(try await pool.query("SELECT offload.retry(\(id), to_queue => 'other') AS ok").single(Bool.self, "ok"))
+            let job = try #require(try await JobRow.find(id, in: pool))
+            #expect(job.state == .available)
+            #expect(job.queue == "other")
+        }
+    }
+
+    @Test func monitoringViewsAnswer() async throws {
+        try await OffloadTestDatabase.with { pool async throws in
+            try await pool.execute("SELECT offload.enqueue('f', '{}', queue => 'q1')")
+            let stats = try await pool.query("SELECT queue, function, available FROM offload.queue_stats").rows
+            #expect(stats.count == 1)
+            #expect(try stats.first?.decode(Int.self, "available") == 1)
+            _ = try await pool.query("SELECT * FROM offload.failures")
+            _ = try await pool.query("SELECT * FROM offload.live_workers")
+            _ = try await pool.query("SELECT * FROM offload.throughput")
+        }
+    }
+}
