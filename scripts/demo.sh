@@ -135,6 +135,10 @@ find_psql() {
     echo "$candidate"
 }
 
+# Whether the offload command has subcommand $1 (status and jobs came with the command line's
+# second round; the demo works with or without them).
+has_command() { "$offload" --help 2>/dev/null | grep -qE "^ +$1( |\$)"; }
+
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # Starts a service in the background, its output in $logs/NAME.log.
@@ -262,7 +266,7 @@ load_pid=""
 check_services
 
 step "Queue status"
-if "$offload" --help 2>/dev/null | grep -qE '^ +status( |$)'; then
+if has_command status; then
     "$offload" status || true
 else
     PGOPTIONS="--client-min-messages=warning" "$psql" "$DATABASE_URL" -q -P footer=off <<'SQL' || true
@@ -290,37 +294,43 @@ rel_bin=${bin#"$root"/}
 if [ "$(cd "$scratch/$configuration" 2>/dev/null && pwd -P)" = "$(cd "$bin" && pwd -P)" ]; then
     rel_bin=${scratch#"$root"/}/$configuration
 fi
-if "$offload" --help 2>/dev/null | grep -qE '^ +jobs( |$)'; then
-    dead_jobs="$rel_bin/offload jobs list --state dead"
-else
-    dead_jobs="psql \"$demo_url\" -c 'SELECT * FROM offload.failures'"
-fi
-reconnect_hint=""
-if [ "$stopped_postgres" -eq 1 ]; then
-    reconnect_hint="  $rel_bin/offload local start   # first: the demo stopped PostgreSQL; the data stays
-"
-fi
-cat <<EOF
+{
+    cat <<EOF
 
 What just happened
   Each POST /api/connectSource inserted a row into sources and sent the event api/source.connected
   in the same transaction, then answered 201 at once. offload.send fanned the event out to one job
   per subscribed function; $workers worker processes claimed the jobs (FOR UPDATE SKIP LOCKED, woken
-  by LISTEN/NOTIFY), ran backfill-user-data (200-500 ms, every 5th source failing its first attempt,
-  retried within a second or two) and send-welcome-email, each completing its job in the transaction that
-  wrote its rows. On SIGTERM the workers stopped claiming, let running jobs finish and exited.
+  by LISTEN/NOTIFY) and ran backfill-user-data (200-500 ms; every 5th source fails its first
+  attempt and is retried within a second or two) and send-welcome-email, each completing its job in
+  the transaction that wrote its rows. On SIGTERM the workers stopped claiming, let running jobs
+  finish and exited.
 
-Try this next
-$reconnect_hint  psql "$demo_url" -c "SELECT id, function, attempt, errors->0->>'message' AS first_error FROM offload.jobs WHERE attempt > 1 LIMIT 5"
-  $dead_jobs
-  Run it by hand:  export DATABASE_URL=$demo_url
-                   $rel_bin/connect-source api --port $port &   $rel_bin/connect-source worker &
-                   curl -s -XPOST localhost:$port/api/connectSource -d '{"userId": 7, "url": "https://example.com/feed"}'
-                   curl -s localhost:$port/api/sources/1
-  Kill a worker with kill -9 while $rel_bin/connect-source load runs: once its 30 s lease expires,
-  another worker rescues its jobs and the load still ends with every job completed.
+Try this next (from $root)
+  bin=$rel_bin
+  export DATABASE_URL=$demo_url
+EOF
+    if [ "$stopped_postgres" -eq 1 ]; then
+        echo '  $bin/offload local start                  # the demo stopped PostgreSQL; the data stays'
+    fi
+    if has_command status; then
+        echo '  $bin/offload status                       # queues, lag, throughput, live workers'
+    fi
+    if has_command jobs; then
+        echo '  $bin/offload jobs list --state dead       # the dead-letter queue: empty after a good run'
+    else
+        echo '  psql "$DATABASE_URL" -c "SELECT * FROM offload.failures"   # failed and dead jobs'
+    fi
+    cat <<EOF
+  psql "\$DATABASE_URL" -c "SELECT id, function, attempt, errors->0->>'message' FROM offload.jobs WHERE attempt > 1 LIMIT 3"
+  \$bin/connect-source api --port $port &  \$bin/connect-source worker &
+  curl -s -XPOST localhost:$port/api/connectSource -d '{"userId": 7, "url": "https://example.com/feed"}'
+  curl -s localhost:$port/api/sources/1             # a source and the state of its jobs
+  Then kill -9 one of two workers while \$bin/connect-source load runs: once the dead worker's
+  30 s leases expire, the other one rescues its jobs, and the load still ends with all completed.
   Logs of this run: ${logs#"$root"/}/
 EOF
+}
 
 if [ "$load_status" -ne 0 ]; then
     fail "the load run found problems (see above)"
