@@ -2,9 +2,12 @@ import Foundation
 
 /// The body of `POST /api/connectSource`: `{"userId": 7, "url": "https://example.com/feed"}`.
 public struct ConnectSourceRequest: Decodable, Sendable, Equatable {
+    /// Whose source it is: a positive integer.
     public var userId: Int64
+    /// Where the source lives: an http or https URL with a host.
     public var url: String
 
+    /// A request with these fields, unchecked.
     public init(userId: Int64, url: String) {
         self.userId = userId
         self.url = url

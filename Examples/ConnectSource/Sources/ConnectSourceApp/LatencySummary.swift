@@ -1,9 +1,14 @@
 /// Percentiles of a set of durations, by the nearest-rank method (p99 of 300 samples is the 297th).
 public struct LatencySummary: Sendable, Equatable {
+    /// How many samples there were.
     public var count: Int
+    /// The median.
     public var p50: Double
+    /// 95 % of the samples are at most this.
     public var p95: Double
+    /// 99 % of the samples are at most this.
     public var p99: Double
+    /// The largest sample.
     public var max: Double
 
     /// Summarizes `samples` (any unit; the summary keeps it). All zero when there are none.

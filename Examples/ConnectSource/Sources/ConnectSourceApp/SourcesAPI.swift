@@ -8,6 +8,7 @@ public struct SourcesAPI: Sendable {
     let pool: ConnectionPool
     let offload: Offload
 
+    /// An API writing through `pool` and sending events with `offload`.
     public init(pool: ConnectionPool, offload: Offload) {
         self.pool = pool
         self.offload = offload
@@ -57,13 +58,6 @@ public struct SourcesAPI: Sendable {
         }
         return status
     }
-}
-
-/// The answer to `POST /api/connectSource`.
-public struct SourceCreated: ResponseCodable, Sendable {
-    public var sourceId: Int64
-    /// The `api/source.connected` event; its jobs are the source's background work.
-    public var eventId: Int64
 }
 
 extension SourceStatus: ResponseEncodable {}
