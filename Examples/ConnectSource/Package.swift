@@ -13,7 +13,7 @@ let package = Package(
     name: "ConnectSource",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "connect-source", targets: ["connect-source"]),
+        .executable(name: "connect-source", targets: ["connect-source"])
     ],
     dependencies: [
         // Named, because a path dependency's identity is its folder's name, which depends on where

@@ -48,7 +48,8 @@ public enum ConnectSourceFunctions {
                 )
                 try await tx.execute("UPDATE sources SET backfilled_at = now() WHERE id = \(event.sourceId)")
             }
-            context.logger.debug("backfilled", metadata: ["source_id": "\(event.sourceId)", "documents": "\(plan.documents)"])
+            context.logger.debug(
+                "backfilled", metadata: ["source_id": "\(event.sourceId)", "documents": "\(plan.documents)"])
         }
     }
 

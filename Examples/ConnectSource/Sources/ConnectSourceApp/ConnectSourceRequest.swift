@@ -49,7 +49,7 @@ public struct ConnectSourceRequest: Decodable, Sendable, Equatable {
         }
         guard request.userId > 0 else { throw InvalidRequest("\"userId\" must be a positive integer") }
         guard let url = URL(string: request.url), let scheme = url.scheme?.lowercased(),
-              ["http", "https"].contains(scheme), let host = url.host, !host.isEmpty
+            ["http", "https"].contains(scheme), let host = url.host, !host.isEmpty
         else {
             throw InvalidRequest("\"url\" must be an http or https URL with a host, like https://example.com/feed")
         }

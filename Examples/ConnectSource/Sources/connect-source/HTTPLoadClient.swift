@@ -2,7 +2,7 @@ import ConnectSourceApp
 import Foundation
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// What one request of the load run got.
@@ -38,7 +38,8 @@ struct HTTPLoadClient: Sendable {
         request.timeoutInterval = 2
         while true {
             if let (_, response) = try? await session.data(for: request),
-               (response as? HTTPURLResponse)?.statusCode == 200 {
+                (response as? HTTPURLResponse)?.statusCode == 200
+            {
                 return
             }
             guard ContinuousClock.now < deadline else {
@@ -78,7 +79,8 @@ struct HTTPLoadClient: Sendable {
             let status = (response as? HTTPURLResponse)?.statusCode
             guard status == 201 else {
                 let body = String(decoding: data.prefix(200), as: UTF8.self)
-                return RequestResult(milliseconds: milliseconds, status: status, failure: "HTTP \(status ?? 0): \(body)")
+                return RequestResult(
+                    milliseconds: milliseconds, status: status, failure: "HTTP \(status ?? 0): \(body)")
             }
             let created = try JSONDecoder().decode(SourceCreated.self, from: data)
             return RequestResult(milliseconds: milliseconds, status: status, sourceID: created.sourceId)

@@ -5,7 +5,7 @@ import Logging
 import PGClient
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// `connect-source load`: sends requests to the API at a steady rate, then waits for the background

@@ -30,14 +30,17 @@ struct LoadReport {
         }
         let bySource = Dictionary(grouping: jobs, by: \.sourceID)
         let missing = results.compactMap(\.sourceID).filter { bySource[$0] == nil }
-        if !missing.isEmpty { problems.append("created sources missing from the database: \(missing.count) (first: \(missing[0]))") }
+        if !missing.isEmpty {
+            problems.append("created sources missing from the database: \(missing.count) (first: \(missing[0]))")
+        }
         let incomplete = bySource.filter { _, jobs in
             jobs.filter { $0.state == "completed" }.count != functions.count
                 || Set(jobs.compactMap(\.function)) != Set(functions)
         }
         if !incomplete.isEmpty {
             let example = incomplete.min { $0.key < $1.key }!
-            let states = example.value.map { "\($0.function ?? "no job"): \($0.state ?? "missing")" }.joined(separator: ", ")
+            let states = example.value.map { "\($0.function ?? "no job"): \($0.state ?? "missing")" }.joined(
+                separator: ", ")
             problems.append(
                 "sources without exactly one completed job per function: \(incomplete.count) of \(created) "
                     + "(first: source \(example.key): \(states))"
@@ -87,7 +90,9 @@ struct LoadReport {
             right.append("    (\(Self.seconds(max(0, lastFinished - answeredAt))) after the last answer)")
         }
 
-        var lines = ["", "Results: \(requests) requests at \(LoadCommand.format(rate))/s", String(repeating: "─", count: 84)]
+        var lines = [
+            "", "Results: \(requests) requests at \(LoadCommand.format(rate))/s", String(repeating: "─", count: 84),
+        ]
         let width = 40
         for index in 0..<max(left.count, right.count) {
             let l = index < left.count ? left[index] : ""
@@ -125,7 +130,8 @@ struct LoadReport {
     /// Jobs, outcomes and queue-to-done time per function.
     private func functionTable() -> [String] {
         var rows = [["FUNCTION", "JOBS", "COMPLETED", "DEAD", "RETRIED", "FAILED ATTEMPTS", "DONE p50", "DONE p95"]]
-        for (function, jobs) in Dictionary(grouping: realJobs, by: { $0.function ?? "" }).sorted(by: { $0.key < $1.key }) {
+        for (function, jobs) in Dictionary(grouping: realJobs, by: { $0.function ?? "" }).sorted(by: { $0.key < $1.key }
+        ) {
             let done = LatencySummary(jobs.compactMap { job in job.finishedAt.map { $0 - job.sourceCreatedAt } })
             rows.append([
                 function,
@@ -140,11 +146,12 @@ struct LoadReport {
         }
         let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
         return rows.map { row in
-            "  " + row.enumerated().map { column, cell in
-                column == 0
-                    ? cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
-                    : String(repeating: " ", count: widths[column] - cell.count) + cell
-            }.joined(separator: "  ")
+            "  "
+                + row.enumerated().map { column, cell in
+                    column == 0
+                        ? cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+                        : String(repeating: " ", count: widths[column] - cell.count) + cell
+                }.joined(separator: "  ")
         }
     }
 

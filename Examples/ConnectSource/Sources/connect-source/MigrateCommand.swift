@@ -18,7 +18,10 @@ struct MigrateCommand: AsyncParsableCommand {
         var logger = Logger(label: "connect-source.migrate")
         logger.logLevel = .warning
         let applied = try await Migrator(logger: logger).migrate(connection)
-        print(applied.isEmpty ? "offload schema: up to date" : "offload schema: applied \(applied.map(\.name).joined(separator: ", "))")
+        print(
+            applied.isEmpty
+                ? "offload schema: up to date"
+                : "offload schema: applied \(applied.map(\.name).joined(separator: ", "))")
         let pool = ConnectionPool(connection, maxConnections: 1, logger: logger)
         defer { pool.close() }
         try await AppSchema.create(on: pool)

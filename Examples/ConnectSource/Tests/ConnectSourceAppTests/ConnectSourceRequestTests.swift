@@ -17,7 +17,9 @@ import Testing
     }
 
     @Test func acceptsAUserAndAnHTTPURL() throws {
-        #expect(try parse(#"{"userId": 7, "url": "https://example.com/feed"}"#) == .init(userId: 7, url: "https://example.com/feed"))
+        #expect(
+            try parse(#"{"userId": 7, "url": "https://example.com/feed"}"#)
+                == .init(userId: 7, url: "https://example.com/feed"))
     }
 
     @Test func namesTheMissingField() {
