@@ -30,7 +30,8 @@ configuration=${DEMO_CONFIGURATION:-debug}
 scratch=${DEMO_SCRATCH_PATH:-$root/Examples/ConnectSource/.build}
 logs=$root/.offload/demo
 
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold="" plain=""; fi
+step() { printf '\n%s==> %s%s\n' "$bold" "$*" "$plain"; }
 fail() { printf 'demo: %s\n' "$*" >&2; exit 1; }
 
 # ----------------------------------------------------------------------------------------------
