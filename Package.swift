@@ -74,6 +74,12 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "OffloadTests", dependencies: ["Offload"], swiftSettings: strictSettings),
+        // Real `offload fixture-worker` processes: killed, terminated, chaos (needs the built `offload`).
+        .testTarget(
+            name: "ProcessTests",
+            dependencies: ["Offload", "OffloadCLI", "OffloadTestKit", "PGClient"],
+            swiftSettings: strictSettings
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -15,6 +15,7 @@ public struct OffloadCommand: AsyncParsableCommand {
             MigrateCommand.self,
             LocalCommand.self,
             FixtureWorkerCommand.self,
+            ChaosCommand.self,
         ]
     )
 

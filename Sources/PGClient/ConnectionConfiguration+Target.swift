@@ -1,47 +1,48 @@
 import Foundation
 
 extension ConnectionConfiguration {
-    /// `target` with `database` folded in: one URL or conninfo string for the same server, credentials
-    /// and database, to hand to another program (`psql`, a child `offload`) as `DATABASE_URL`.
+    /// One connection string that says everything this configuration does — `target` with `database`
+    /// applied — and optionally another user and password: what a child process needs in its
+    /// `DATABASE_URL`, or a test that connects as another role.
     ///
-    /// Without a `database` override this is `target` itself. A URL gets a `dbname` query parameter:
-    /// libpq reads the query after the path, so it wins over the path's database
-    /// (`postgresql://h/a?dbname=b` connects to `b`; checked with libpq 15). A conninfo string gets a
-    /// trailing `dbname='…'`: in conninfo the last setting of a keyword wins.
-    ///
-    /// It carries the password when `target` does: pass it through the environment, never print it
-    /// (`ConnectionConfiguration.redact` makes a printable copy).
-    public var resolvedTarget: String {
-        guard let database else { return target }
-        if Self.isURL(target) {
-            let separator = target.hasSuffix("?") || target.hasSuffix("&") ? "" : target.contains("?") ? "&" : "?"
-            return target + separator + "dbname=" + Self.percentEncoded(database)
+    /// A `postgres://` URL stays a URL (user, password and path replaced); a conninfo string gets
+    /// `dbname`, `user` and `password` keywords appended, which win because libpq keeps the last
+    /// value of a repeated keyword. Never log the result: use ``redact(_:)``.
+    public func connectionString(user: String? = nil, password: String? = nil) -> String {
+        if Self.isURL(target), var components = URLComponents(string: target) {
+            if let database {
+                components.percentEncodedPath = "/" + Self.percentEncode(database)
+                // A dbname in the query string would win over the path.
+                components.queryItems = components.queryItems?.filter { $0.name != "dbname" }
+                if components.queryItems?.isEmpty == true { components.queryItems = nil }
+            }
+            if let user { components.percentEncodedUser = Self.percentEncode(user) }
+            if let password { components.percentEncodedPassword = Self.percentEncode(password) }
+            if let url = components.string { return url }
         }
-        let quoted = "'" + database.replacingOccurrences(of: "\\", with: "\\\\")
-            .replacingOccurrences(of: "'", with: "\\'") + "'"
-        let trimmed = target.trimmingCharacters(in: .whitespaces)
-        return trimmed.isEmpty ? "dbname=\(quoted)" : "\(trimmed) dbname=\(quoted)"
+        // A URL that Foundation cannot parse is passed on as it is (libpq may still understand it).
+        if Self.isURL(target) { return target }
+        var parts = target.isEmpty ? [] : [target]
+        if let database { parts.append("dbname=\(Self.quoteConninfo(database))") }
+        if let user { parts.append("user=\(Self.quoteConninfo(user))") }
+        if let password { parts.append("password=\(Self.quoteConninfo(password))") }
+        return parts.joined(separator: " ")
     }
 
-    /// libpq takes a target as a URL when it starts with one of these prefixes, else as conninfo.
     static func isURL(_ target: String) -> Bool {
         target.hasPrefix("postgresql://") || target.hasPrefix("postgres://")
     }
 
-    /// Percent-encodes everything but RFC 3986's unreserved characters.
-    static func percentEncoded(_ text: String) -> String {
-        let hex = Array("0123456789ABCDEF")
-        var encoded = ""
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-                UInt8(ascii: "~"):
-                encoded.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                encoded += "%" + String(hex[Int(byte >> 4)]) + String(hex[Int(byte & 0x0f)])
-            }
-        }
-        return encoded
+    /// Everything but unreserved characters percent-encoded, as libpq decodes URL parts.
+    private static func percentEncode(_ text: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
+
+    /// A conninfo value in single quotes, with `\` and `'` escaped ("Single quotes and backslashes
+    /// within the value must be escaped with a backslash", libpq docs, 34.1.1.1).
+    private static func quoteConninfo(_ value: String) -> String {
+        "'" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
     }
 }

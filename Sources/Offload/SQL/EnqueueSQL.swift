@@ -22,9 +22,9 @@ enum EnqueueSQL {
     }
 
     /// Binds: one array per column, all of equal length. Returns: `inserted`.
-    static func enqueueMany(_ requests: [EnqueueRequest]) -> Query {
-        let runAts = requests.map { request -> String? in
-            if let runAt = request.options.runAt { return runAt.pgText() }
+    static func enqueueMany(_ requests: [EnqueueRequest]) throws -> Query {
+        let runAts = try requests.map { request -> String? in
+            if let runAt = request.options.runAt { return try runAt.pgText() }
             return nil
         }
         let delays = requests.map { $0.options.delaySeconds }

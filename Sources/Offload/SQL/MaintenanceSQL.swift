@@ -14,14 +14,21 @@ enum MaintenanceSQL {
     /// when that was their last attempt, or to `cancelled` when a cancel was requested. Each gets an
     /// error entry saying what happened.
     ///
-    /// Returns: `id`, `state`, `queue` of each rescued job.
-    static func rescueExpired() -> Query {
+    /// Nothing is rescued until `graceAfterServerStart` seconds after PostgreSQL started: no worker
+    /// could renew a lease while the server was down, and right after a restart the leader reconnects
+    /// before the workers do, so without the grace it took live workers' jobs whose leases merely ran
+    /// out during the outage (found by the chaos run when a restart took longer than the lease). With
+    /// the lease duration as the grace, every live worker has had a full lease to renew.
+    ///
+    /// Binds: grace seconds. Returns: `id`, `state`, `queue` of each rescued job.
+    static func rescueExpired(graceAfterServerStart: Double) -> Query {
         """
         WITH expired AS (
             SELECT id
             FROM offload.jobs
             WHERE state = 'running'
               AND lease_until < now()
+              AND now() > pg_postmaster_start_time() + make_interval(secs => \(graceAfterServerStart)::float8)
             ORDER BY lease_until
             LIMIT 10000
             FOR UPDATE SKIP LOCKED

@@ -31,7 +31,7 @@ enum TimestampParser {
 enum HumanFormat {
     /// `2026-11-29 05:10:11 UTC`.
     static func timestamp(_ date: Date) -> String {
-        let text = date.pgText() ?? "\(date)"  // "2026-11-29 05:10:11.123456+00"
+        let text = (try? date.pgText()) ?? "\(date)"  // "2026-11-29 05:10:11.123456+00"
         return String(text.prefix(19)) + " UTC"
     }
 

@@ -37,13 +37,13 @@ struct CommandErrorTests {
     @Test func missingSchemaSaysToMigrate() async throws {
         try await OffloadTestDatabase.withEmptyDatabase { configuration in
             for arguments in [["status"], ["jobs", "list"], ["enqueue", "f"], ["prune"]] {
-                let run = try await OffloadProcess.run(arguments, databaseURL: configuration.resolvedTarget)
+                let run = try await OffloadProcess.run(arguments, databaseURL: configuration.connectionString())
                 #expect(run.status == 1, "\(arguments)")
                 #expect(run.stderr == "error: the offload schema is not installed in this database; run `offload migrate`\n")
             }
-            let migrate = try await OffloadProcess.run(["migrate"], databaseURL: configuration.resolvedTarget)
+            let migrate = try await OffloadProcess.run(["migrate"], databaseURL: configuration.connectionString())
             #expect(migrate.status == 0, "\(migrate)")
-            #expect(try await OffloadProcess.run(["status"], databaseURL: configuration.resolvedTarget).status == 0)
+            #expect(try await OffloadProcess.run(["status"], databaseURL: configuration.connectionString()).status == 0)
         }
     }
 

@@ -120,7 +120,7 @@ func withCLIDatabase<T>(
     try await OffloadTestDatabase.withConfiguration { configuration in
         let pool = ConnectionPool(configuration, maxConnections: 4)
         defer { pool.close() }
-        return try await body(configuration.resolvedTarget, pool)
+        return try await body(configuration.connectionString(), pool)
     }
 }
 
