@@ -49,3 +49,7 @@ clean: ## Remove build products (keeps .offload/, the local databases)
 #   demo   the example app (POST /api/connectSource) against `local-start`'s cluster
 #   bench  the benchmarks in Benchmarks/
 # ---------------------------------------------------------------------------
+
+.PHONY: demo
+demo: ## The example app end to end: API + 2 workers under load; API latency vs background time (DEMO_* in scripts/demo.sh)
+	@SWIFT="$(SWIFT)" scripts/demo.sh
