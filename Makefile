@@ -15,7 +15,7 @@ SWIFT_FLAGS = --scratch-path $(SCRATCH_PATH) $(SWIFT_BUILD_FLAGS)
 BIN_PATH = $(shell $(SWIFT) build $(SWIFT_FLAGS) --show-bin-path)
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build test chaos local-start local-stop clean
+.PHONY: help deps build test demo chaos local-start local-stop clean
 
 help: ## Show this list
 	@echo "Usage: make <target> [SWIFT_BUILD_FLAGS=...] [SCRATCH_PATH=...]"
@@ -30,6 +30,9 @@ build: deps ## Build everything (debug)
 test: deps ## Build, then run all tests against a throwaway PostgreSQL, or DATABASE_URL if set
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
 	OFFLOAD_BIN="$(BIN_PATH)/offload" scripts/with-local-postgres.sh $(SWIFT) test $(SWIFT_FLAGS)
+
+demo: ## The example app end to end: API + 2 workers under load; API latency vs background time (DEMO_*=...)
+	@SWIFT="$(SWIFT)" scripts/demo.sh
 
 chaos: build ## Kill workers, restart PostgreSQL, cut connections while 20,000 jobs run; check nothing is lost (CHAOS_FLAGS=...)
 	"$(BIN_PATH)/offload" chaos $(CHAOS_FLAGS)
@@ -46,10 +49,5 @@ clean: ## Remove build products (keeps .offload/, the local databases)
 # ---------------------------------------------------------------------------
 # Room for targets other parts of the project add; give each a `## ` comment
 # so `make help` lists it, and add it to .PHONY:
-#   demo   the example app (POST /api/connectSource) against `local-start`'s cluster
 #   bench  the benchmarks in Benchmarks/
 # ---------------------------------------------------------------------------
-
-.PHONY: demo
-demo: ## The example app end to end: API + 2 workers under load; API latency vs background time (DEMO_* in scripts/demo.sh)
-	@SWIFT="$(SWIFT)" scripts/demo.sh
