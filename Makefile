@@ -6,6 +6,7 @@
 #   SWIFT_BUILD_FLAGS  extra flags for swift build/test, e.g. CI's -Xswiftc -warnings-as-errors
 #   DATABASE_URL       if set, tests use this server instead of a throwaway local one
 #   CHAOS_FLAGS        options for `make chaos`, e.g. --jobs 5000 --duration 20 (offload chaos --help)
+#   BENCH_ARGS         flags for `make bench`, e.g. --quick, --runs 5, --only burndown,limit, --json
 
 SWIFT ?= swift
 SCRATCH_PATH ?= .build
@@ -46,8 +47,7 @@ local-stop: build ## Stop the project's PostgreSQL (the data stays in .offload/p
 clean: ## Remove build products (keeps .offload/, the local databases)
 	rm -rf $(SCRATCH_PATH)
 
-# ---------------------------------------------------------------------------
-# Room for targets other parts of the project add; give each a `## ` comment
-# so `make help` lists it, and add it to .PHONY:
-#   bench  the benchmarks in Benchmarks/
-# ---------------------------------------------------------------------------
+.PHONY: bench
+bench: deps ## Release build, then `offload bench` (BENCHMARKS.md); pass flags as BENCH_ARGS="--quick" etc.
+	$(SWIFT) build -c release $(SWIFT_FLAGS)
+	"$$($(SWIFT) build -c release $(SWIFT_FLAGS) --show-bin-path)/offload" bench $(BENCH_ARGS)

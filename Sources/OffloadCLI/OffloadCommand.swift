@@ -16,6 +16,7 @@ public struct OffloadCommand: AsyncParsableCommand {
             LocalCommand.self,
             FixtureWorkerCommand.self,
             ChaosCommand.self,
+            BenchCommand.self,
         ]
     )
 

@@ -1,22 +1,56 @@
 /// One-dimensional arrays (`bigint[]`, `text[]`, …) in PostgreSQL's text format: `{1,2,NULL}`.
 extension Array: PGEncodable where Element: PGEncodable {
     public func pgText() throws -> String? {
-        var text = "{"
+        var bytes: [UInt8] = [UInt8(ascii: "{")]
+        bytes.reserveCapacity(2 + count * 8)
         for (index, element) in enumerated() {
-            if index > 0 { text += "," }
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
             guard let value = try element.pgText() else {
-                text += "NULL"
+                bytes.append(contentsOf: "NULL".utf8)
                 continue
             }
-            // Quoting every element keeps commas, braces, spaces and the word NULL as data.
-            text += "\""
-            for character in value.unicodeScalars {
-                if character == "\"" || character == "\\" { text += "\\" }
-                text.unicodeScalars.append(character)
-            }
-            text += "\""
+            PGArrayEncoder.append(value, to: &bytes)
         }
-        return text + "}"
+        bytes.append(UInt8(ascii: "}"))
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// Writes array elements in the text format PostgreSQL's `array_in` reads.
+enum PGArrayEncoder {
+    /// Appends `value` bare when `array_in` would read it back unchanged (numbers, ids, most words),
+    /// else double-quoted with `"` and `\` escaped. Quoted are: the empty string, any case of NULL,
+    /// and text containing braces, commas, quotes, backslashes or white space (which `array_in` would
+    /// split on, unescape or trim).
+    static func append(_ value: String, to bytes: inout [UInt8]) {
+        var needsQuotes = value.isEmpty || value.utf8.count == 4 && value.lowercased() == "null"
+        if !needsQuotes {
+            for byte in value.utf8 where Self.isSpecial(byte) {
+                needsQuotes = true
+                break
+            }
+        }
+        guard needsQuotes else {
+            bytes.append(contentsOf: value.utf8)
+            return
+        }
+        bytes.append(UInt8(ascii: "\""))
+        for byte in value.utf8 {
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { bytes.append(UInt8(ascii: "\\")) }
+            bytes.append(byte)
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    private static func isSpecial(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: ","), UInt8(ascii: "\""), UInt8(ascii: "\\"):
+            return true
+        case UInt8(ascii: " "), 0x09...0x0D:  // space, tab, newline, vertical tab, form feed, carriage return
+            return true
+        default:
+            return false
+        }
     }
 }
 

@@ -40,10 +40,14 @@ public struct PGJSON: PGEncodable {
         return decoder
     }
 
+    /// One decoder for every call: creating one costs more than decoding a small object, and a
+    /// decoder whose options never change may decode on many threads at once.
+    private static let sharedDecoder = makeDecoder()
+
     /// Decodes JSON text into `type`, with a decoding error that names what went wrong.
     public static func decode<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
         do {
-            return try makeDecoder().decode(T.self, from: Data(text.utf8))
+            return try sharedDecoder.decode(T.self, from: Data(text.utf8))
         } catch let error as DecodingError {
             throw PGError(.decoding, "cannot decode JSON as \(T.self): \(error.readableDescription)")
         }

@@ -43,7 +43,10 @@ extension Date: PGEncodable, PGDecodable {
         case "infinity": self = .distantFuture
         case "-infinity": self = .distantPast
         default:
-            guard let date = PGTimestampParser.parse(Array(text.utf8)) else {
+            // Native strings are contiguous UTF-8: parse in place rather than copy into an array.
+            var text = text
+            let parsed = text.withUTF8 { PGTimestampParser.parse($0) }
+            guard let date = parsed else {
                 throw PGError.cannotDecode(text, as: "Date")
             }
             self = date
@@ -54,7 +57,7 @@ extension Date: PGEncodable, PGDecodable {
 /// Parses PostgreSQL's ISO timestamp output without Foundation formatters (they are slow and
 /// locale-sensitive).
 enum PGTimestampParser {
-    static func parse(_ bytes: [UInt8]) -> Date? {
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Date? {
         var index = 0
         func number(maxDigits: Int = 18) -> Int64? {
             var value: Int64 = 0
@@ -95,7 +98,7 @@ enum PGTimestampParser {
             if expect(":"), let offsetSecs = number(maxDigits: 2) { offset += offsetSecs }
             offsetSeconds = sign * offset
         }
-        if index + 3 <= bytes.count, bytes[index...].starts(with: Array(" BC".utf8)) {
+        if index + 3 <= bytes.count, bytes[index...].elementsEqual(" BC".utf8) {
             year = 1 - year
             index += 3
         }

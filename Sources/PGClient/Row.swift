@@ -33,7 +33,20 @@ public struct Row: Sendable {
     /// Decodes `column` as `T`. NULL decodes only into an optional; a wrong type or a missing
     /// column throws a `PGError` naming the column.
     public func decode<T: PGDecodable>(_ type: T.Type = T.self, _ column: String) throws -> T {
-        guard let text = try text(column) else {
+        guard let index = columns.index(of: column) else {
+            throw PGError(.decoding, "no column \"\(column)\" in the result", column: column)
+        }
+        return try decode(T.self, at: index)
+    }
+
+    /// Decodes column number `index` (0-based) as `T`. Find the index once per result with
+    /// `columns.index(of:)` to decode many rows without looking names up again.
+    public func decode<T: PGDecodable>(_ type: T.Type = T.self, at index: Int) throws -> T {
+        guard index >= 0, index < values.count else {
+            throw PGError(.decoding, "no column at position \(index) (the result has \(values.count))")
+        }
+        let column = columns.names[index]
+        guard let text = values[index] else {
             if let optional = T.self as? any PGNullable.Type { return optional.pgNull as! T }
             throw PGError(.decoding, "column \"\(column)\" is NULL; decode it as \(T.self)?", column: column)
         }
@@ -44,14 +57,6 @@ public struct Row: Sendable {
             error.message = "column \"\(column)\": \(error.message)"
             throw error
         }
-    }
-
-    /// Decodes column number `index` (0-based) as `T`.
-    public func decode<T: PGDecodable>(_ type: T.Type = T.self, at index: Int) throws -> T {
-        guard index >= 0, index < values.count else {
-            throw PGError(.decoding, "no column at position \(index) (the result has \(values.count))")
-        }
-        return try decode(T.self, columns.names[index])
     }
 
     /// Decodes a `json`/`jsonb` column into a `Decodable` value.

@@ -16,9 +16,19 @@ public struct JobContext: Sendable {
     /// The event that created the job, when it came from one.
     public let eventID: Int64?
     /// A logger whose metadata names the job (`job_id`, `function`, `queue`, `attempt`).
-    public let logger: Logger
+    ///
+    /// Built on each use (cheaply: one metadata update), so jobs that never log pay nothing for it.
+    public var logger: Logger {
+        var logger = workerLogger
+        logger.handler.metadata.merge(
+            ["job_id": "\(jobID)", "function": "\(function)", "queue": "\(queue)", "attempt": "\(attempt)"]
+        ) { _, job in job }
+        return logger
+    }
     /// The worker's pool, for the function's own queries.
     public let pool: ConnectionPool
+    /// The worker's logger, without the job's metadata.
+    let workerLogger: Logger
     let completion: JobCompletion
 
     /// Runs `body` in a transaction that also marks this job completed with `result`, so the

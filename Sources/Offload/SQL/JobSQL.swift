@@ -7,7 +7,7 @@ enum JobSQL {
     /// Claims up to `limit` runnable jobs of `queue` for `workerID`, oldest first within a priority.
     ///
     /// Binds: queue, limit, worker id, lease seconds.
-    /// Returns: `id`, `function`, `queue`, `args`, `attempt`, `max_attempts`, `event_id`, `created_at`, `run_at`.
+    /// Returns: `id`, `function`, `queue`, `args`, `attempt`, `max_attempts`, `event_id`, `run_at`.
     static func claimAvailable(queue: String, limit: Int, workerID: String, leaseSeconds: Double) -> Query {
         """
         UPDATE offload.jobs AS j
@@ -27,7 +27,7 @@ enum JobSQL {
             FOR UPDATE SKIP LOCKED
         ) AS claimable
         WHERE j.id = claimable.id
-        RETURNING j.id, j.function, j.queue, j.args, j.attempt, j.max_attempts, j.event_id, j.created_at, j.run_at
+        RETURNING j.id, j.function, j.queue, j.args, j.attempt, j.max_attempts, j.event_id, j.run_at
         """
     }
 

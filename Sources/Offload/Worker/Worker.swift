@@ -135,7 +135,7 @@ public final class Worker: Service {
                 let query = JobSQL.claimAvailable(
                     queue: queue, limit: limit - claimed.count, workerID: id, leaseSeconds: leaseSeconds
                 )
-                claimed += try await connection.query(query).rows.map(ClaimedJob.init(row:))
+                claimed += try ClaimedJob.all(in: try await connection.query(query))
             }
             return claimed
         }
@@ -172,30 +172,29 @@ public final class Worker: Service {
     }
 
     private func execute(_ job: ClaimedJob) async {
-        var logger = self.logger
-        logger[metadataKey: "job_id"] = "\(job.id)"
-        logger[metadataKey: "function"] = "\(job.function)"
-        logger[metadataKey: "queue"] = "\(job.queue)"
-        logger[metadataKey: "attempt"] = "\(job.attempt)"
+        // Job metadata goes with each log call rather than into a logger of the job's own: setting
+        // metadata on a logger re-renders it (StreamLogHandler), which cost more than all the rest of
+        // a no-op job. Passed as an autoclosure, it is not even built when the level is off.
+        let logger = self.logger
         let startedAt = ContinuousClock.now
         metrics.started(function: job.function, queueWaitNanoseconds: Int64(Date().timeIntervalSince(job.runAt) * 1e9))
         guard let function = functions[job.function] else {
             let message = "no function \"\(job.function)\" is registered in this worker (it has: \(functions.keys.sorted().joined(separator: ", ")))"
-            logger.warning("cannot run job: \(message)")
+            logger.warning("cannot run job: \(message)", metadata: job.logMetadata)
             record(.settled(AttemptPolicy.failure(job: job, message: message, type: "UnknownFunction", options: nil)), job: job, startedAt: startedAt)
             return
         }
-        logger.debug("job started")
+        logger.debug("job started", metadata: job.logMetadata)
         let completion = JobCompletion(jobID: job.id, attempt: job.attempt, workerID: id)
         let context = JobContext(
             jobID: job.id, function: job.function, queue: job.queue, attempt: job.attempt,
-            maxAttempts: job.maxAttempts, eventID: job.eventID, logger: logger, pool: pool, completion: completion
+            maxAttempts: job.maxAttempts, eventID: job.eventID, pool: pool, workerLogger: logger, completion: completion
         )
         do {
             let result = try await function.invoke(job.argumentsJSON, context)
             if completion.isCompleted {
                 metrics.finished(function: job.function, runNanoseconds: (ContinuousClock.now - startedAt).nanoseconds, state: .completed)
-                logger.debug("job completed in its own transaction")
+                logger.debug("job completed in its own transaction", metadata: job.logMetadata)
                 return
             }
             record(.completed(.init(jobID: job.id, attempt: job.attempt, result: result.map(PGJSON.init(rawJSON:)))), job: job, startedAt: startedAt)
@@ -208,7 +207,9 @@ public final class Worker: Service {
             logger.log(
                 level: settlement.state == .dead ? .warning : .debug,
                 "job attempt ended: \(settlement.state.rawValue)",
-                metadata: ["error": "\(settlement.message ?? "")", "error_type": "\(settlement.errorType ?? "")"]
+                metadata: job.logMetadata.merging(
+                    ["error": "\(settlement.message ?? "")", "error_type": "\(settlement.errorType ?? "")"]
+                ) { _, new in new }
             )
             record(.settled(settlement), job: job, startedAt: startedAt)
         }

@@ -236,9 +236,3 @@ final class SelfExits: Sendable {
     func append(_ exit: SelfExit) { exits.withLock { $0.append(exit) } }
     var all: [SelfExit] { exits.withLock { $0 } }
 }
-
-extension Duration {
-    var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-}

@@ -32,10 +32,27 @@ enum FixtureFunctions {
         )
         """
 
+    /// Creates the table `stamp` writes to (one row per invocation).
+    static let createStamps: Query = """
+        CREATE TABLE IF NOT EXISTS offload_fixture_stamps (
+            job_id bigint NOT NULL,
+            started_us bigint NOT NULL
+        )
+        """
+
     static func all() -> [Function] {
         [
             // Does nothing: measures the queue itself.
             Function(id: "noop") { (_: AnyArguments, _: JobContext) in },
+            // Records the wall clock as the handler starts (microseconds since 1970), for the latency
+            // benchmark, which compares it with the moment the enqueueing transaction committed.
+            Function(id: "stamp") { (_: AnyArguments, context: JobContext) in
+                let startedMicroseconds = WallClock.microseconds()
+                try await context.pool.execute("""
+                    INSERT INTO offload_fixture_stamps (job_id, started_us)
+                    VALUES (\(context.jobID), \(startedMicroseconds))
+                    """)
+            },
             // Records each invocation, then behaves as its arguments say.
             Function(id: "record") { (arguments: RecordArguments, context: JobContext) in
                 try await context.pool.execute("""

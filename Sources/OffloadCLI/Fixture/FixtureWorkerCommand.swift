@@ -5,12 +5,12 @@ import Offload
 import PGClient
 import ServiceLifecycle
 
-/// `offload fixture-worker`: a worker process running the fixture functions (`noop`, `record`), for
+/// `offload fixture-worker`: a worker process running the fixture functions (`noop`, `record`, `stamp`), for
 /// benchmarks, the chaos run and process-level tests. Hidden from `--help`.
 struct FixtureWorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fixture-worker",
-        abstract: "Run a worker with the built-in fixture functions (noop, record).",
+        abstract: "Run a worker with the built-in fixture functions (noop, record, stamp).",
         shouldDisplay: false
     )
 
@@ -37,6 +37,7 @@ struct FixtureWorkerCommand: AsyncParsableCommand {
         try await Migrator(logger: logger).requireCurrent(connection)
         let pool = ConnectionPool(connection, maxConnections: maxConnections, logger: logger)
         try await pool.execute(FixtureFunctions.createInvocations)
+        try await pool.execute(FixtureFunctions.createStamps)
         let worker = Worker(
             pool: pool,
             functions: FixtureFunctions.all(),
