@@ -5,6 +5,7 @@
 #   SCRATCH_PATH       SwiftPM's build folder                (default: .build)
 #   SWIFT_BUILD_FLAGS  extra flags for swift build/test, e.g. CI's -Xswiftc -warnings-as-errors
 #   DATABASE_URL       if set, tests use this server instead of a throwaway local one
+#   CHAOS_FLAGS        options for `make chaos`, e.g. --jobs 5000 --duration 20 (offload chaos --help)
 #   BENCH_ARGS         flags for `make bench`, e.g. --quick, --runs 5, --only burndown,limit, --json
 
 SWIFT ?= swift
@@ -15,7 +16,7 @@ SWIFT_FLAGS = --scratch-path $(SCRATCH_PATH) $(SWIFT_BUILD_FLAGS)
 BIN_PATH = $(shell $(SWIFT) build $(SWIFT_FLAGS) --show-bin-path)
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build test local-start local-stop clean
+.PHONY: help deps build test demo chaos local-start local-stop clean
 
 help: ## Show this list
 	@echo "Usage: make <target> [SWIFT_BUILD_FLAGS=...] [SCRATCH_PATH=...]"
@@ -31,6 +32,12 @@ test: deps ## Build, then run all tests against a throwaway PostgreSQL, or DATAB
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
 	OFFLOAD_BIN="$(BIN_PATH)/offload" scripts/with-local-postgres.sh $(SWIFT) test $(SWIFT_FLAGS)
 
+demo: ## The example app end to end: API + 2 workers under load; API latency vs background time (DEMO_*=...)
+	@SWIFT="$(SWIFT)" scripts/demo.sh
+
+chaos: build ## Kill workers, restart PostgreSQL, cut connections while 20,000 jobs run; check nothing is lost (CHAOS_FLAGS=...)
+	"$(BIN_PATH)/offload" chaos $(CHAOS_FLAGS)
+
 local-start: build ## Start the project's PostgreSQL (.offload/postgres, port 54329) and print its URL
 	@"$(BIN_PATH)/offload" local start
 
@@ -44,11 +51,3 @@ clean: ## Remove build products (keeps .offload/, the local databases)
 bench: deps ## Release build, then `offload bench` (BENCHMARKS.md); pass flags as BENCH_ARGS="--quick" etc.
 	$(SWIFT) build -c release $(SWIFT_FLAGS)
 	"$$($(SWIFT) build -c release $(SWIFT_FLAGS) --show-bin-path)/offload" bench $(BENCH_ARGS)
-
-# ---------------------------------------------------------------------------
-# Room for targets other parts of the project add; give each a `## ` comment
-# so `make help` lists it, and add it to .PHONY:
-#   demo   the example app (POST /api/connectSource) against `local-start`'s cluster
-#   bench  the benchmarks in Benchmarks/
-#   chaos  kill workers and restart PostgreSQL while jobs run; nothing lost
-# ---------------------------------------------------------------------------

@@ -66,9 +66,20 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "PGClientTests", dependencies: ["PGClient"], swiftSettings: strictSettings),
-        // Unit tests of the CLI, plus real local-cluster starts (needs the PostgreSQL server programs).
-        .testTarget(name: "OffloadCLITests", dependencies: ["OffloadCLI"], swiftSettings: strictSettings),
+        // Unit tests of the CLI, real local-cluster starts (needs the PostgreSQL server programs), and the
+        // built `offload` binary run as a process against test databases.
+        .testTarget(
+            name: "OffloadCLITests",
+            dependencies: ["OffloadCLI", "Offload", "OffloadTestKit", "PGClient"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "OffloadTests", dependencies: ["Offload"], swiftSettings: strictSettings),
+        // Real `offload fixture-worker` processes: killed, terminated, chaos (needs the built `offload`).
+        .testTarget(
+            name: "ProcessTests",
+            dependencies: ["Offload", "OffloadCLI", "OffloadTestKit", "PGClient"],
+            swiftSettings: strictSettings
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -24,21 +24,21 @@ struct MigrateCommand: AsyncParsableCommand {
         logger.logLevel = .warning
         let migrator = Migrator(logger: logger)
         if status {
-            let schema = try await migrator.status(configuration)
+            let schema = try await database.checked(configuration) { try await migrator.status(configuration) }
             let applied = Dictionary(schema.applied.map { ($0.version, $0) }, uniquingKeysWith: { first, _ in first })
             var rows = [["VERSION", "NAME", "STATE", "APPLIED AT"]]
             for migration in migrator.migrations {
                 let record = applied[migration.version]
                 let state = record == nil ? "pending" : (record?.checksum == migration.checksum ? "applied" : "CHANGED")
-                rows.append([String(migration.version), migration.name, state, record.map { "\($0.appliedAt)" } ?? ""])
+                rows.append([String(migration.version), migration.name, state, record.map { HumanFormat.timestamp($0.appliedAt) } ?? ""])
             }
             for unknown in schema.unknown {
-                rows.append([String(unknown.version), unknown.name, "unknown to this build", "\(unknown.appliedAt)"])
+                rows.append([String(unknown.version), unknown.name, "unknown to this build", HumanFormat.timestamp(unknown.appliedAt)])
             }
-            print(TextTable.render(rows))
+            print(TextTable.render(rows, rightAligned: [0]))
             return
         }
-        let applied = try await migrator.migrate(configuration)
+        let applied = try await database.checked(configuration) { try await migrator.migrate(configuration) }
         if applied.isEmpty {
             print("offload schema is up to date (version \(migrator.migrations.last?.version ?? 0))")
         } else {

@@ -7,9 +7,15 @@ public struct OffloadCommand: AsyncParsableCommand {
         commandName: "offload",
         abstract: "Background jobs for Swift on PostgreSQL.",
         subcommands: [
-            LocalCommand.self,
+            StatusCommand.self,
+            JobsCommand.self,
+            SendCommand.self,
+            EnqueueCommand.self,
+            PruneCommand.self,
             MigrateCommand.self,
+            LocalCommand.self,
             FixtureWorkerCommand.self,
+            ChaosCommand.self,
             BenchCommand.self,
         ]
     )

@@ -1,7 +1,8 @@
 /// Aligned plain-text tables for human output.
 enum TextTable {
-    /// Renders rows (the first is the header) with columns padded to their widest cell.
-    static func render(_ rows: [[String]]) -> String {
+    /// Renders rows (the first is the header) with columns padded to their widest cell. Columns in
+    /// `rightAligned` (by index) are padded on the left, for numbers.
+    static func render(_ rows: [[String]], rightAligned: Set<Int> = []) -> String {
         guard let columnCount = rows.map(\.count).max() else { return "" }
         var widths = [Int](repeating: 0, count: columnCount)
         for row in rows {
@@ -9,10 +10,10 @@ enum TextTable {
         }
         return rows.map { row in
             row.enumerated().map { index, cell in
-                index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+                let padding = String(repeating: " ", count: widths[index] - cell.count)
+                if rightAligned.contains(index) { return padding + cell }
+                return index == row.count - 1 ? cell : cell + padding
             }.joined(separator: "  ")
         }.joined(separator: "\n")
     }
 }
-
-import Foundation

@@ -25,19 +25,8 @@ public enum OffloadTestDatabase {
         isolation: isolated (any Actor)? = #isolation,
         _ body: (ConnectionConfiguration) async throws -> T
     ) async throws -> T {
-        let server = try serverConfiguration()
-        let template = try await TemplateDatabase.shared.name(server: server)
-        let name = "offload_test_\(UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: ""))"
-        let admin = try await Connection.connect(server)
-        try await admin.execute(Query(sql: "CREATE DATABASE \(try await admin.quoteIdentifier(name)) TEMPLATE \(try await admin.quoteIdentifier(template))"))
-        do {
-            let result = try await body(server.withDatabase(name))
-            try await drop(name, using: admin)
-            return result
-        } catch {
-            try? await drop(name, using: admin)
-            throw error
-        }
+        let template = try await TemplateDatabase.shared.name(server: try serverConfiguration())
+        return try await withNewDatabase(template: template, body)
     }
 
     /// An empty database (no Offload schema), for migration tests.
@@ -45,10 +34,21 @@ public enum OffloadTestDatabase {
         isolation: isolated (any Actor)? = #isolation,
         _ body: (ConnectionConfiguration) async throws -> T
     ) async throws -> T {
+        try await withNewDatabase(template: nil, body)
+    }
+
+    /// Creates a database (from `template`, when given), runs `body` on it and drops it, also on failure.
+    private static func withNewDatabase<T>(
+        isolation: isolated (any Actor)? = #isolation,
+        template: String?,
+        _ body: (ConnectionConfiguration) async throws -> T
+    ) async throws -> T {
         let server = try serverConfiguration()
         let name = "offload_test_\(UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: ""))"
         let admin = try await Connection.connect(server)
-        try await admin.execute(Query(sql: "CREATE DATABASE \(try await admin.quoteIdentifier(name))"))
+        var create = "CREATE DATABASE \(try await admin.quoteIdentifier(name))"
+        if let template { create += " TEMPLATE \(try await admin.quoteIdentifier(template))" }
+        try await admin.execute(Query(sql: create))
         do {
             let result = try await body(server.withDatabase(name))
             try await drop(name, using: admin)

@@ -59,7 +59,7 @@ public actor Connection: Queryable {
             do {
                 pq = try PQConnection(target: target, defaults: defaults, overrides: overrides)
             } catch let error as PQConnectError {
-                throw PGError(.connectionFailed, "cannot connect to PostgreSQL: \(error.message)")
+                throw PGError(.connectionFailed, "cannot connect to PostgreSQL: \(configuration.scrub(error.message))")
             }
             let setup = pq.executeScript("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET client_min_messages = 'warning'")
             if let error = setup.error { throw PGError(.connectionFailed, "session setup failed: \(error.message)") }
@@ -91,6 +91,7 @@ public actor Connection: Queryable {
 
     private func run(_ query: Query, honourCancellation: Bool = true) throws -> QueryResult {
         guard !isBroken else { throw PGError(.connectionLost, "the connection to PostgreSQL was lost") }
+        try query.validate()
         statementRunning.store(true, ordering: .releasing)
         let result = pq.execute(query.sql, parameters: query.binds)
         statementRunning.store(false, ordering: .releasing)

@@ -51,6 +51,45 @@ public struct ConnectionConfiguration: Sendable {
         return text
     }
 
+    /// `message` with this configuration's password (and the whole target) replaced by `***`.
+    ///
+    /// libpq never prints a password it recognised as one, but it does echo what it took for a
+    /// database name: a mistyped scheme (`postgress://app:secret@db/app`) came back as
+    /// `FATAL: database "postgress://app:secret@db/app" does not exist`.
+    public func scrub(_ message: String) -> String {
+        var text = message
+        if !target.isEmpty, text.contains(target) { text = text.replacingOccurrences(of: target, with: redactedTarget) }
+        for password in passwords where password.count >= 3 {
+            text = text.replacingOccurrences(of: password, with: "***")
+        }
+        return text
+    }
+
+    /// The passwords `target` contains, as written and percent-decoded.
+    var passwords: [String] {
+        var found: [String] = []
+        if let schemeEnd = target.range(of: "://") {
+            let authorityEnd = target[schemeEnd.upperBound...].firstIndex(where: { $0 == "/" || $0 == "?" }) ?? target.endIndex
+            let authority = target[schemeEnd.upperBound..<authorityEnd]
+            if let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") {
+                let password = String(authority[authority.index(after: colon)..<at])
+                found.append(password)
+                if let decoded = password.removingPercentEncoding, decoded != password { found.append(decoded) }
+            }
+        }
+        let pattern = #"password\s*=\s*('(?:[^'\\]|\\.)*'|[^\s&]*)"#
+        if let regex = try? NSRegularExpression(pattern: pattern, options: [.caseInsensitive]) {
+            for match in regex.matches(in: target, range: NSRange(target.startIndex..., in: target)) {
+                guard let range = Range(match.range(at: 1), in: target) else { continue }
+                var value = String(target[range])
+                if value.hasPrefix("'"), value.hasSuffix("'"), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
+                found.append(value)
+                if let decoded = value.removingPercentEncoding, decoded != value { found.append(decoded) }
+            }
+        }
+        return found.filter { !$0.isEmpty }
+    }
+
     /// The same server and credentials, another database.
     public func withDatabase(_ name: String) -> ConnectionConfiguration {
         var copy = self

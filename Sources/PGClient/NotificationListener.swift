@@ -86,7 +86,7 @@ public final class NotificationListener: Sendable {
         do {
             connection = try PQConnection(target: configuration.target, defaults: configuration.libpqDefaults, overrides: configuration.libpqOverrides)
         } catch {
-            throw PGError(.connectionFailed, "cannot connect to PostgreSQL: \(error.message)")
+            throw PGError(.connectionFailed, "cannot connect to PostgreSQL: \(configuration.scrub(error.message))")
         }
         for channel in channels {
             guard let quoted = connection.escapeIdentifier(channel) else {

@@ -4,11 +4,16 @@ import Foundation
 /// `2026-11-29 04:30:22.123456+00`; other offsets, `BC` and `±infinity` are understood too.
 /// A `timestamp` without time zone is read as UTC.
 extension Date: PGEncodable, PGDecodable {
-    public func pgText() -> String? {
+    /// Throws for a date PostgreSQL cannot represent (beyond 294276 AD or before 4713 BC, or NaN),
+    /// rather than send NULL, which a `coalesce(…, now())` would silently turn into "now".
+    public func pgText() throws -> String? {
         if self == .distantFuture { return "infinity" }
         if self == .distantPast { return "-infinity" }
         let totalMicros = (timeIntervalSince1970 * 1_000_000).rounded()
-        guard totalMicros.isFinite, abs(totalMicros) < 9.2e18 else { return nil }
+        // PostgreSQL's timestamptz range starts in 4714 BC; the end is capped below Int64 microseconds.
+        guard totalMicros.isFinite, totalMicros > -210_866_803_200e6, totalMicros < 9.2e18 else {
+            throw PGError(.encoding, "the date \(timeIntervalSince1970) seconds from 1970 is out of range for PostgreSQL (4713 BC to 294276 AD)")
+        }
         let micros = Int64(totalMicros)
         let microsPerDay: Int64 = 86_400_000_000
         var days = micros / microsPerDay

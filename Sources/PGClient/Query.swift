@@ -10,6 +10,9 @@ public struct Query: Sendable, ExpressibleByStringInterpolation, CustomStringCon
     public var sql: String
     /// The values for `$1…$n` in PostgreSQL's text format; nil is SQL NULL.
     public var binds: [String?]
+    /// The first value that could not be encoded while the query was built; running the query throws
+    /// it rather than send NULL in its place.
+    public var encodingError: PGError?
 
     /// A statement with explicit binds, for SQL kept in named constants.
     public init(sql: String, binds: [String?] = []) {
@@ -29,6 +32,7 @@ public struct Query: Sendable, ExpressibleByStringInterpolation, CustomStringCon
 
     public init(stringInterpolation: StringInterpolation) {
         self.init(sql: stringInterpolation.sql, binds: stringInterpolation.binds)
+        encodingError = stringInterpolation.encodingError
     }
 
     /// The SQL text only; bind values are never printed.
@@ -38,6 +42,7 @@ public struct Query: Sendable, ExpressibleByStringInterpolation, CustomStringCon
     public struct StringInterpolation: StringInterpolationProtocol {
         var sql = ""
         var binds: [String?] = []
+        var encodingError: PGError?
 
         public init(literalCapacity: Int, interpolationCount: Int) {
             sql.reserveCapacity(literalCapacity + interpolationCount * 3)
@@ -50,16 +55,27 @@ public struct Query: Sendable, ExpressibleByStringInterpolation, CustomStringCon
 
         /// Appends a bind placeholder for `value`.
         ///
-        /// Encoding failures cannot be thrown from an interpolation, so values whose encoding can fail
-        /// (`PGJSON`) encode eagerly when created.
+        /// Encoding failures cannot be thrown from an interpolation: the first one is kept and thrown
+        /// when the query runs. (Sending NULL instead once turned an out-of-range `run_at` into "now".)
         public mutating func appendInterpolation(_ value: some PGEncodable) {
-            binds.append(value.pgTextOrNil)
-            sql += "$\(binds.count)"
+            append(value)
         }
 
         /// Appends a bind placeholder for an optional value (NULL when nil).
         public mutating func appendInterpolation(_ value: (some PGEncodable)?) {
-            binds.append(value?.pgTextOrNil ?? nil)
+            append(value)
+        }
+
+        private mutating func append(_ value: (some PGEncodable)?) {
+            do {
+                binds.append(try value?.pgText() ?? nil)
+            } catch {
+                binds.append(nil)
+                if encodingError == nil {
+                    encodingError = error as? PGError
+                        ?? PGError(.encoding, "cannot encode parameter $\(binds.count): \(error)")
+                }
+            }
             sql += "$\(binds.count)"
         }
 
@@ -70,6 +86,20 @@ public struct Query: Sendable, ExpressibleByStringInterpolation, CustomStringCon
     }
 }
 
-extension PGEncodable {
-    var pgTextOrNil: String? { try? pgText() }
+extension Query {
+    /// Throws the error that building the query met, or one for a bind PostgreSQL cannot take.
+    ///
+    /// libpq passes text parameters as C strings, so a NUL character would silently cut the value short
+    /// (`"greet\0evil"` arrived as `"greet"`); PostgreSQL's text types cannot hold NUL anyway.
+    func validate() throws {
+        if let encodingError { throw encodingError }
+        for (index, bind) in binds.enumerated() {
+            if let bind, bind.utf8.contains(0) {
+                throw PGError(
+                    .encoding,
+                    "parameter $\(index + 1) contains a NUL character (\\0), which PostgreSQL text cannot store"
+                )
+            }
+        }
+    }
 }

@@ -35,14 +35,15 @@ struct WorkerTests {
             }
             let job = try #require(try await JobRow.find(id, in: pool))
             #expect(job.attempt == 3)
-            #expect(job.errors.map(\.attempt) == [1, 2, 3])
-            #expect(job.errors.allSatisfy { $0.message == "deliberate failure" })
+            try #require(job.errors.map(\.attempt) == [1, 2, 3])
+            #expect(job.errors.allSatisfy { $0.message == "deliberate failure" }, "\(job.errors.map(\.message))")
             let times = try job.errors.map { try Date(pgText: $0.at.replacingOccurrences(of: "T", with: " ")) }
             let firstGap = times[1].timeIntervalSince(times[0])
             let secondGap = times[2].timeIntervalSince(times[1])
+            // Lower bounds only: each gap is at least its backoff. (Comparing the two gaps failed when the
+            // machine was busy: a late claim of the first retry made its gap the longer one.)
             #expect(firstGap >= 0.2)
             #expect(secondGap >= 0.6)
-            #expect(secondGap > firstGap)
         }
     }
 
@@ -135,21 +136,23 @@ struct WorkerTests {
         }
     }
 
-    @Test func notifyWakesAnIdleWorkerFarSoonerThanThePoll() async throws {
+    @Test func notifyWakesAnIdleWorker() async throws {
         try await OffloadTestDatabase.with { pool async throws in
-            let started = Mutex<[Int64: ContinuousClock.Instant]>([:])
+            let started = Mutex<Set<Int64>>([])
             let function = Function(id: "greet") { (_: Greet, context: JobContext) in
-                started.withLock { $0[context.jobID] = .now }
+                _ = started.withLock { $0.insert(context.jobID) }
             }
-            // A 30-second poll: only a notification can start the job quickly.
-            let worker = testWorker(pool: pool, functions: [function], pollInterval: .seconds(30))
+            // An hour-long poll: within this test only a notification can start the job at all, so
+            // the outcome (it ran) proves the wake-up without timing anything.
+            let worker = testWorker(pool: pool, functions: [function], pollInterval: .seconds(3600))
             try await whileRunning(worker) { () async throws in
-                try await Task.sleep(for: .milliseconds(500))  // let the worker go idle and listen
-                let enqueued = ContinuousClock.now
+                // Let the worker make its first, empty claim and go idle.
+                #expect(try await eventually {
+                    try await pool.query("SELECT count(*) AS n FROM offload.workers").single(Int.self, "n") == 1
+                })
+                try await Task.sleep(for: .milliseconds(300))
                 let id = try await Offload(pool: pool).enqueue(Greet(name: "x"))
-                #expect(try await eventually(timeout: .seconds(10)) { started.withLock { $0[id] } != nil })
-                let latency = try #require(started.withLock { $0[id] }) - enqueued
-                #expect(latency < .seconds(5))
+                #expect(try await eventually { started.withLock { $0.contains(id) } })
             }
         }
     }
@@ -225,6 +228,35 @@ struct RunUntilEmptyTests {
             #expect(summary.attempts == 3)
             #expect(try await count(pool, "state = 'completed'") == 2)
             #expect(try await count(pool, "state = 'dead'") == 1)
+        }
+    }
+}
+
+@Suite("Maintenance")
+struct MaintenanceTests {
+    @Test func prunesOldFinishedJobsAndEventsButKeepsDeadOnesAndActiveWork() async throws {
+        try await OffloadTestDatabase.with { pool async throws in
+            let offload = Offload(pool: pool)
+            let old = try await offload.enqueue(Greet(name: "old"))
+            let dead = try await offload.enqueue(Greet(name: "dead"))
+            let waiting = try await offload.enqueue(Greet(name: "waiting"), options: JobOptions(delay: .seconds(3600)))
+            let oldEvent = try await offload.send(name: "old/event", data: ["x": 1])
+            try await pool.execute("""
+                UPDATE offload.jobs SET state = 'completed', finished_at = now() - interval '2 days' WHERE id = \(old)
+                """)
+            try await pool.execute("""
+                UPDATE offload.jobs SET state = 'dead', finished_at = now() - interval '2 days' WHERE id = \(dead)
+                """)
+            try await pool.execute("UPDATE offload.events SET received_at = now() - interval '2 days' WHERE id = \(oldEvent)")
+            let worker = testWorker(pool: pool, functions: [])
+            try await whileRunning(worker) { () async throws in
+                #expect(try await eventually { try await JobRow.find(old, in: pool) == nil })
+                #expect(try await eventually {
+                    try await pool.query("SELECT count(*) AS n FROM offload.events").single(Int.self, "n") == 0
+                })
+            }
+            #expect(try await JobRow.find(dead, in: pool)?.state == .dead)
+            #expect(try await JobRow.find(waiting, in: pool)?.state == .available)
         }
     }
 }

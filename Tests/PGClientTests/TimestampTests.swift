@@ -19,7 +19,7 @@ struct TimestampTests {
     @Test func encodesWhatItParses() throws {
         for seconds in [0.0, 1_795_926_622.123456, -86_400.5, 253_402_300_799.0] {
             let date = Date(timeIntervalSince1970: seconds)
-            let text = try #require(date.pgText())
+            let text = try #require(try date.pgText())
             #expect(abs(try Date(pgText: text).timeIntervalSince1970 - seconds) < 0.000_001)
         }
     }
@@ -60,5 +60,14 @@ struct TimestampTests {
         #expect(ConnectionConfiguration.redact("host=db password=s3cret user=app") == "host=db password=*** user=app")
         #expect(ConnectionConfiguration.redact("postgres://db/x?password=s3cret&sslmode=off") == "postgres://db/x?password=***&sslmode=off")
         #expect(ConnectionConfiguration.redact("postgres://app@db/x") == "postgres://app@db/x")
+    }
+}
+
+@Suite("Timestamps out of range")
+struct TimestampRangeTests {
+    /// Sending NULL for such a date once made `coalesce(run_at, now())` schedule the job for now.
+    @Test(arguments: [1e16, -1e16, Double.nan, Double.infinity])
+    func datesPostgreSQLCannotHoldAreAnError(seconds: Double) {
+        #expect(throws: PGError.self) { try Date(timeIntervalSince1970: seconds).pgText() }
     }
 }

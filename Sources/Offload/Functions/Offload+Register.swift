@@ -14,6 +14,9 @@ extension Offload {
 enum RegistrySQL {
     /// Binds: ids, events (as JSON arrays), queues, max attempts, timeouts, retry descriptions.
     static func upsert(_ functions: [Function]) -> Query {
+        // Always in id order: two processes upserting the same rows in different orders deadlock
+        // (seen when the example's API and workers started at the same moment).
+        let functions = functions.sorted { $0.id < $1.id }
         let events = functions.map { function in PGJSON(rawJSON: (try? PGJSON(function.events).text) ?? "[]") }
         let timeouts = functions.map { Int($0.options.timeout.seconds * 1000) }
         let retry = functions.map { function in

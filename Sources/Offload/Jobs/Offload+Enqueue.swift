@@ -42,11 +42,19 @@ extension Offload {
         return try await enqueueMany(requests, on: connection)
     }
 
-    /// Enqueues many jobs, each with its own function and options, in one statement.
+    /// Enqueues many jobs, each with its own function and options, in one statement. Tags are not
+    /// supported here: a request with tags is refused rather than stored without them.
     @discardableResult
     public func enqueueMany(_ requests: [EnqueueRequest], on connection: some Queryable) async throws -> Int {
         guard !requests.isEmpty else { return 0 }
-        return try await connection.query(EnqueueSQL.enqueueMany(requests)).single(Int.self, "inserted")
+        // offload.enqueue_many has no tags parameter; dropping them silently would alter the jobs.
+        if let tagged = requests.firstIndex(where: { !$0.options.tags.isEmpty }) {
+            throw PGError(
+                .encoding,
+                "enqueueMany cannot store tags yet (request \(tagged + 1) has some); enqueue tagged jobs one by one with enqueue"
+            )
+        }
+        return try await connection.query(try EnqueueSQL.enqueueMany(requests)).single(Int.self, "inserted")
     }
 
     /// Enqueues many jobs in their own transaction.

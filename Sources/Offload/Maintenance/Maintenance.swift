@@ -7,6 +7,8 @@ import PGClient
 /// connection dies, PostgreSQL releases the lock and another worker takes over at its next try.
 struct Maintenance: Sendable {
     let configuration: MaintenanceConfiguration
+    /// The workers' lease: after a PostgreSQL restart, rescue waits this long (see `rescueExpired`).
+    var leaseDuration: Duration = .seconds(30)
     let connectionConfiguration: ConnectionConfiguration
     let metrics: WorkerMetrics
     let logger: Logger
@@ -35,7 +37,7 @@ struct Maintenance: Sendable {
 
     /// One pass: rescue expired leases, prune old finished jobs, forget long-gone workers.
     func runPass(on connection: Connection) async throws {
-        let rescued = try await connection.query(MaintenanceSQL.rescueExpired()).rows
+        let rescued = try await connection.query(MaintenanceSQL.rescueExpired(graceAfterServerStart: leaseDuration.seconds)).rows
         if !rescued.isEmpty {
             let states = try rescued.map { try $0.decode(JobState.self, "state") }
             let queues = try rescued.compactMap { row -> String? in
@@ -67,7 +69,12 @@ struct Maintenance: Sendable {
                 )
             )
         }
-        if pruned > 0 { logger.debug("pruned finished jobs", metadata: ["count": "\(pruned)"]) }
+        pruned += try await connection.execute(
+            MaintenanceSQL.pruneEvents(
+                retentionSeconds: configuration.completedRetention.seconds, batchSize: configuration.pruneBatchSize
+            )
+        )
+        if pruned > 0 { logger.debug("pruned finished jobs and old events", metadata: ["count": "\(pruned)"]) }
         try await connection.execute(MaintenanceSQL.forgetStaleWorkers())
     }
 }

@@ -23,11 +23,12 @@ enum EnqueueSQL {
 
     /// Binds: one array per column, all of equal length, or NULL for a column where every job takes
     /// the default (`enqueue_many` reads a NULL array as "defaults for every job"): a backfill of
-    /// plain jobs then builds, sends and unnests two arrays instead of seven. Returns: `inserted`.
-    static func enqueueMany(_ requests: [EnqueueRequest]) -> Query {
+    /// plain jobs then builds, sends and unnests two arrays instead of seven. Throws for a `runAt`
+    /// PostgreSQL cannot represent. Returns: `inserted`.
+    static func enqueueMany(_ requests: [EnqueueRequest]) throws -> Query {
         let options = requests.map(\.options)
         let scheduled = options.contains { $0.runAt != nil || $0.delay != nil }
-        let runAts = scheduled ? options.map { $0.runAt.flatMap { $0.pgText() } } : nil
+        let runAts = scheduled ? try options.map { try $0.runAt.flatMap { try $0.pgText() } } : nil
         let delays = scheduled ? options.map { $0.delaySeconds } : nil
         let queues = options.contains { $0.queue != nil } ? options.map(\.queue) : nil
         let priorities = options.contains { $0.priority != 0 } ? options.map(\.priority) : nil

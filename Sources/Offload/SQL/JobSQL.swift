@@ -116,15 +116,27 @@ enum JobSQL {
 
     /// Extends the leases of this worker's running jobs and reports which of them were asked to cancel.
     ///
+    /// Rows locked by someone else are skipped, never waited for: the only writers that lock a running
+    /// job are this worker's own outcome writes (which finish it anyway) and `offload.cancel`. Waiting
+    /// made the heartbeat and the batch completer, on two connections, lock the same rows in different
+    /// orders and deadlock (found by the chaos run). A skipped job is extended at the next heartbeat,
+    /// long before its lease runs out.
+    ///
     /// Binds: ids, worker id, lease seconds. Returns: `id`, `cancel_requested`.
     static func extendLeases(jobIDs: [Int64], workerID: String, leaseSeconds: Double) -> Query {
         """
-        UPDATE offload.jobs
+        UPDATE offload.jobs AS j
         SET lease_until = now() + make_interval(secs => \(leaseSeconds)::float8)
-        WHERE id = ANY(\(jobIDs)::bigint[])
-          AND state = 'running'
-          AND worker_id = \(workerID)
-        RETURNING id, cancel_requested_at IS NOT NULL AS cancel_requested
+        FROM (
+            SELECT id
+            FROM offload.jobs
+            WHERE id = ANY(\(jobIDs)::bigint[])
+              AND state = 'running'
+              AND worker_id = \(workerID)
+            FOR UPDATE SKIP LOCKED
+        ) AS held
+        WHERE j.id = held.id
+        RETURNING j.id, j.cancel_requested_at IS NOT NULL AS cancel_requested
         """
     }
 }

@@ -14,14 +14,21 @@ enum MaintenanceSQL {
     /// when that was their last attempt, or to `cancelled` when a cancel was requested. Each gets an
     /// error entry saying what happened.
     ///
-    /// Returns: `id`, `state`, `queue` of each rescued job.
-    static func rescueExpired() -> Query {
+    /// Nothing is rescued until `graceAfterServerStart` seconds after PostgreSQL started: no worker
+    /// could renew a lease while the server was down, and right after a restart the leader reconnects
+    /// before the workers do, so without the grace it took live workers' jobs whose leases merely ran
+    /// out during the outage (found by the chaos run when a restart took longer than the lease). With
+    /// the lease duration as the grace, every live worker has had a full lease to renew.
+    ///
+    /// Binds: grace seconds. Returns: `id`, `state`, `queue` of each rescued job.
+    static func rescueExpired(graceAfterServerStart: Double) -> Query {
         """
         WITH expired AS (
             SELECT id
             FROM offload.jobs
             WHERE state = 'running'
               AND lease_until < now()
+              AND now() > pg_postmaster_start_time() + make_interval(secs => \(graceAfterServerStart)::float8)
             ORDER BY lease_until
             LIMIT 10000
             FOR UPDATE SKIP LOCKED
@@ -68,6 +75,28 @@ enum MaintenanceSQL {
             WHERE state = ANY(\(states)::offload.job_state[])
               AND finished_at < now() - make_interval(secs => \(retentionSeconds)::float8)
             ORDER BY state, finished_at
+            LIMIT \(batchSize)
+        )
+        """
+    }
+
+    /// Deletes events older than the retention whose jobs are all finished (or gone), a bounded batch at
+    /// a time. Jobs keep a copy of the event's data, so a pruned event never stops a job from running.
+    ///
+    /// Binds: retention seconds, batch size. Returns: the affected row count.
+    static func pruneEvents(retentionSeconds: Double, batchSize: Int) -> Query {
+        """
+        DELETE FROM offload.events
+        WHERE id IN (
+            SELECT e.id
+            FROM offload.events AS e
+            WHERE e.received_at < now() - make_interval(secs => \(retentionSeconds)::float8)
+              AND NOT EXISTS (
+                  SELECT 1
+                  FROM offload.jobs AS j
+                  WHERE j.event_id = e.id
+                    AND j.state IN ('available', 'running', 'retryable')
+              )
             LIMIT \(batchSize)
         )
         """

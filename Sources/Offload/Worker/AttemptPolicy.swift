@@ -32,6 +32,15 @@ enum AttemptPolicy {
         }
     }
 
+    /// The outcome of an attempt whose handler was stopped for `reason` but never returned: what the
+    /// stop means (a timeout failure, a cancellation, a hand-back), saying that the handler was abandoned.
+    static func abandoned(job: ClaimedJob, reason: StopReason, options: FunctionOptions) -> JobOutcome.Settlement {
+        var settlement = settle(job: job, error: CancellationError(), stopReason: reason, options: options)
+        let note = "the handler did not stop when cancelled and was abandoned (its task may still run in the worker)"
+        settlement.message = settlement.message.map { "\($0); \(note)" } ?? note
+        return settlement
+    }
+
     /// A failed attempt: retried after the backoff, or dead when it was the last one.
     static func failure(job: ClaimedJob, message: String, type: String, options: FunctionOptions?) -> JobOutcome.Settlement {
         if job.attempt >= job.maxAttempts {
@@ -46,11 +55,19 @@ enum AttemptPolicy {
     ) -> JobOutcome.Settlement {
         JobOutcome.Settlement(
             jobID: job.id, attempt: job.attempt, state: state, delaySeconds: delay,
-            message: message.map { String($0.prefix(8_000)) }, errorType: type, refundAttempt: refund
+            message: message.map(storable), errorType: type.map(storable), refundAttempt: refund
         )
     }
 
+    /// Error text as PostgreSQL can store it: at most 8,000 characters, NUL shown as `\0` (text
+    /// cannot hold NUL; sending it would fail the whole batch of outcomes).
+    static func storable(_ text: String) -> String {
+        let visible = text.contains("\u{0}") ? text.replacingOccurrences(of: "\u{0}", with: "\\0") : text
+        return String(visible.prefix(8_000))
+    }
+
     private static func typeName(of error: any Error) -> String {
-        String(reflecting: type(of: error))
+        // The plain type name (`FixtureFailure`), not the module-qualified one: it is for people.
+        String(describing: type(of: error))
     }
 }

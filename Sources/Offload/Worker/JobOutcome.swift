@@ -18,7 +18,7 @@ enum JobOutcome: Sendable {
         /// Seconds until it may run again (for `available`/`retryable`).
         let delaySeconds: Double
         /// Appended to the job's error history when not nil.
-        let message: String?
+        var message: String?
         let errorType: String?
         /// True when the attempt should not count (snooze, shutdown hand-back).
         let refundAttempt: Bool

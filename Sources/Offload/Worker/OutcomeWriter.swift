@@ -57,7 +57,7 @@ final class OutcomeWriter: Sendable {
             if batch.isEmpty { return true }
             inFlight.withLock { $0 = batch.map(\.jobID) }
             do {
-                try await write(batch)
+                try await writeIsolatingUnstorable(batch)
                 inFlight.withLock { $0 = [] }
                 backoff = .milliseconds(50)
             } catch {
@@ -74,6 +74,68 @@ final class OutcomeWriter: Sendable {
                 backoff = min(backoff * 2, .seconds(2))
             }
         }
+    }
+
+    /// Writes `batch`; when PostgreSQL rejects the data itself (not the connection), splits the batch
+    /// until the outcome it rejects is alone, and records that job as dead with the server's reason.
+    ///
+    /// Without this, one result jsonb cannot hold (a NUL character, over 255 MB) failed its whole batch
+    /// on every retry: no outcome in it was ever written, and the heartbeat kept all those jobs
+    /// `running` forever (found by the bad-input tests). Rewriting the halves that did succeed is
+    /// harmless: every write is fenced on `state = 'running'` and the attempt.
+    private func writeIsolatingUnstorable(_ batch: [JobOutcome]) async throws {
+        do {
+            try await write(batch)
+        } catch let error where Self.isRejectedData(error) {
+            if batch.count > 1 {
+                let middle = batch.count / 2
+                try await writeIsolatingUnstorable(Array(batch[..<middle]))
+                try await writeIsolatingUnstorable(Array(batch[middle...]))
+                return
+            }
+            let outcome = batch[0]
+            let settlement = Self.unstorable(outcome, reason: error)
+            logger.error(
+                "PostgreSQL rejected a job's outcome; recording the job as dead",
+                metadata: ["job_id": "\(outcome.jobID)", "error": "\(error)"]
+            )
+            do {
+                try await write([.settled(settlement)])
+            } catch let error where Self.isRejectedData(error) {
+                // Not even that could be stored: drop it. The lease expires and the job is rescued.
+                logger.error("could not record the job's failure either; its lease will expire", metadata: ["job_id": "\(outcome.jobID)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// Whether PostgreSQL (or the client's encoding) refused the values themselves: retrying the same
+    /// statement can never succeed. Connection losses, timeouts, deadlocks and the like are retried.
+    static func isRejectedData(_ error: any Error) -> Bool {
+        guard let error = error as? PGError else { return false }
+        if error.code == .encoding { return true }
+        guard error.code == .server, let sqlState = error.sqlState else { return false }
+        // 22: data exception (e.g. 22P05 untranslatable character), 23: integrity constraint,
+        // 54: program limit exceeded (e.g. a jsonb value too large).
+        return ["22", "23", "54"].contains(sqlState.errorClass)
+    }
+
+    /// The dead settlement that replaces an outcome PostgreSQL refused.
+    static func unstorable(_ outcome: JobOutcome, reason: any Error) -> JobOutcome.Settlement {
+        let what: String
+        let attempt: Int
+        switch outcome {
+        case .completed(let completion):
+            what = "the function succeeded, but PostgreSQL could not store the result"
+            attempt = completion.attempt
+        case .settled(let settlement):
+            what = "PostgreSQL could not store the attempt's outcome (\(settlement.state.rawValue))"
+            attempt = settlement.attempt
+        }
+        return JobOutcome.Settlement(
+            jobID: outcome.jobID, attempt: attempt, state: .dead, delaySeconds: 0,
+            message: AttemptPolicy.storable("\(what): \(reason)"),
+            errorType: "UnstorableOutcome", refundAttempt: false
+        )
     }
 
     private func write(_ batch: [JobOutcome]) async throws {

@@ -11,66 +11,112 @@ enum StopReason: Sendable, Equatable {
 }
 
 /// The jobs this worker is running: their attempt, their task (to cancel it) and their deadline.
+///
+/// Entries are keyed by job id but belong to one attempt: a task that outlived its attempt (abandoned,
+/// see `abandonStuck`) must not remove or read the entry of a later attempt of the same job.
 final class RunningJobs: Sendable {
     private struct Entry {
-        var attempt: Int
+        var job: ClaimedJob
         var deadline: ContinuousClock.Instant
         var task: Task<Void, Never>?
         var stopReason: StopReason?
+        var stoppedAt: ContinuousClock.Instant?
         var timeout: Duration
     }
 
-    private let entries = Mutex<[Int64: Entry]>([:])
+    private struct Key: Hashable {
+        let jobID: Int64
+        let attempt: Int
+    }
 
-    var count: Int { entries.withLock { $0.count } }
+    private struct State {
+        var entries: [Int64: Entry] = [:]
+        /// Attempts given up on while their task still ran; their late outcome is not recorded.
+        var abandoned: Set<Key> = []
+    }
 
-    var ids: [Int64] { entries.withLock { Array($0.keys) } }
+    private let state = Mutex(State())
+
+    var count: Int { state.withLock { $0.entries.count } }
+
+    var ids: [Int64] { state.withLock { Array($0.entries.keys) } }
 
     /// Records a job before its task starts, so a fast job can't finish before it is known.
-    func insert(_ jobID: Int64, attempt: Int, timeout: Duration) {
-        entries.withLock {
-            $0[jobID] = Entry(attempt: attempt, deadline: .now + timeout, task: nil, stopReason: nil, timeout: timeout)
+    func insert(_ job: ClaimedJob, timeout: Duration) {
+        state.withLock {
+            $0.entries[job.id] = Entry(job: job, deadline: .now + timeout, task: nil, stopReason: nil, stoppedAt: nil, timeout: timeout)
         }
     }
 
     /// Attaches the job's task; cancels it at once if a stop was requested in between.
     func attach(_ task: Task<Void, Never>, to jobID: Int64) {
-        let cancelNow = entries.withLock { entries -> Bool in
-            guard entries[jobID] != nil else { return false }
-            entries[jobID]?.task = task
-            return entries[jobID]?.stopReason != nil
+        let cancelNow = state.withLock { state -> Bool in
+            guard state.entries[jobID] != nil else { return false }
+            state.entries[jobID]?.task = task
+            return state.entries[jobID]?.stopReason != nil
         }
         if cancelNow { task.cancel() }
     }
 
-    func remove(_ jobID: Int64) {
-        _ = entries.withLock { $0.removeValue(forKey: jobID) }
+    /// Forgets the attempt once its task is done (only that attempt's entry).
+    func remove(_ jobID: Int64, attempt: Int) {
+        state.withLock { state in
+            if state.entries[jobID]?.job.attempt == attempt { state.entries.removeValue(forKey: jobID) }
+            state.abandoned.remove(Key(jobID: jobID, attempt: attempt))
+        }
     }
 
-    func stopReason(of jobID: Int64) -> StopReason? {
-        entries.withLock { $0[jobID]?.stopReason }
+    func stopReason(of jobID: Int64, attempt: Int) -> StopReason? {
+        state.withLock { state in
+            guard let entry = state.entries[jobID], entry.job.attempt == attempt else { return nil }
+            return entry.stopReason
+        }
+    }
+
+    /// Whether the worker gave up on this attempt (its outcome was recorded already).
+    func isAbandoned(_ jobID: Int64, attempt: Int) -> Bool {
+        state.withLock { $0.abandoned.contains(Key(jobID: jobID, attempt: attempt)) }
     }
 
     /// Cancels a job's task, remembering why (the first reason wins).
-    func stop(_ jobID: Int64, because reason: StopReason) {
-        let task = entries.withLock { entries -> Task<Void, Never>? in
-            guard entries[jobID] != nil, entries[jobID]?.stopReason == nil else { return nil }
-            entries[jobID]?.stopReason = reason
-            return entries[jobID]?.task
+    func stop(_ jobID: Int64, because reason: StopReason, now: ContinuousClock.Instant = .now) {
+        let task = state.withLock { state -> Task<Void, Never>? in
+            guard state.entries[jobID] != nil, state.entries[jobID]?.stopReason == nil else { return nil }
+            state.entries[jobID]?.stopReason = reason
+            state.entries[jobID]?.stoppedAt = now
+            return state.entries[jobID]?.task
         }
         task?.cancel()
     }
 
     /// Cancels every job whose deadline has passed.
     func stopOverdue(now: ContinuousClock.Instant = .now) {
-        let overdue = entries.withLock { entries in
-            entries.filter { $0.value.deadline <= now && $0.value.stopReason == nil }.map { ($0.key, $0.value.timeout) }
+        let overdue = state.withLock { state in
+            state.entries.filter { $0.value.deadline <= now && $0.value.stopReason == nil }.map { ($0.key, $0.value.timeout) }
         }
-        for (jobID, timeout) in overdue { stop(jobID, because: .timeout(timeout)) }
+        for (jobID, timeout) in overdue { stop(jobID, because: .timeout(timeout), now: now) }
     }
 
     /// Cancels every job (shutdown deadline passed).
     func stopAll() {
         for jobID in ids { stop(jobID, because: .shutdown) }
+    }
+
+    /// Gives up on jobs whose task was cancelled more than `grace` ago and still has not returned (a
+    /// handler that ignores cancellation): they leave this list, freeing their slot and ending their
+    /// lease renewal, and are returned with the reason they were stopped, for the worker to record.
+    /// Without this such a handler held its job `running`, and its worker's shutdown, forever.
+    func abandonStuck(grace: Duration, now: ContinuousClock.Instant = .now) -> [(job: ClaimedJob, reason: StopReason)] {
+        state.withLock { state in
+            let stuck = state.entries.values.filter { entry in
+                guard let stoppedAt = entry.stoppedAt, entry.stopReason != nil else { return false }
+                return now - stoppedAt >= grace
+            }
+            for entry in stuck {
+                state.entries.removeValue(forKey: entry.job.id)
+                state.abandoned.insert(Key(jobID: entry.job.id, attempt: entry.job.attempt))
+            }
+            return stuck.compactMap { entry in entry.stopReason.map { (entry.job, $0) } }
+        }
     }
 }

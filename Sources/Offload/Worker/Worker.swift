@@ -73,6 +73,7 @@ public final class Worker: Service {
                 group.addTask {
                     await Maintenance(
                         configuration: self.configuration.maintenance,
+                        leaseDuration: self.configuration.leaseDuration,
                         connectionConfiguration: self.pool.configuration,
                         metrics: self.metrics,
                         logger: self.logger
@@ -158,13 +159,13 @@ public final class Worker: Service {
 
     func start(_ job: ClaimedJob) {
         let timeout = functions[job.function]?.options.timeout ?? .seconds(300)
-        running.insert(job.id, attempt: job.attempt, timeout: timeout)
+        running.insert(job, timeout: timeout)
         // An unstructured task per job, on purpose: each must be cancellable on its own (timeout,
         // `offload.cancel`, shutdown deadline), which child tasks of a group are not. They are not
         // stray: `running` tracks each one and `drain()` waits for all of them.
         let task = Task {
             await self.execute(job)
-            self.running.remove(job.id)
+            self.running.remove(job.id, attempt: job.attempt)
             self.wake.signal()
         }
         running.attach(task, to: job.id)
@@ -199,7 +200,8 @@ public final class Worker: Service {
             record(.completed(.init(jobID: job.id, attempt: job.attempt, result: result.map(PGJSON.init(rawJSON:)))), job: job, startedAt: startedAt)
         } catch {
             let settlement = AttemptPolicy.settle(
-                job: job, error: error, stopReason: running.stopReason(of: job.id), options: function.options
+                job: job, error: error, stopReason: running.stopReason(of: job.id, attempt: job.attempt),
+                options: function.options
             )
             if completion.isCompleted { return }  // completed in its transaction, then threw: nothing to undo
             logger.log(
@@ -214,6 +216,13 @@ public final class Worker: Service {
     }
 
     private func record(_ outcome: JobOutcome, job: ClaimedJob, startedAt: ContinuousClock.Instant) {
+        if running.isAbandoned(job.id, attempt: job.attempt) {
+            logger.warning(
+                "an abandoned handler returned at last; its outcome was recorded when it was abandoned",
+                metadata: ["job_id": "\(job.id)", "function": "\(job.function)", "attempt": "\(job.attempt)"]
+            )
+            return
+        }
         let state: JobState
         switch outcome {
         case .completed: state = .completed
@@ -250,6 +259,29 @@ public final class Worker: Service {
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(100))
             running.stopOverdue()
+            abandonStuckHandlers()
+        }
+    }
+
+    /// How long a cancelled handler may take to return before the worker gives up on it.
+    static let cancellationGrace: Duration = .seconds(5)
+
+    /// Records the outcome of handlers that were cancelled (timeout, `offload.cancel`, shutdown
+    /// deadline) but have not returned within `cancellationGrace`, and frees their slots. Their tasks
+    /// may run on (Swift cannot stop a task that ignores cancellation); what they do later is ignored.
+    private func abandonStuckHandlers() {
+        for (job, reason) in running.abandonStuck(grace: Self.cancellationGrace) {
+            let options = functions[job.function]?.options ?? FunctionOptions()
+            let settlement = AttemptPolicy.abandoned(job: job, reason: reason, options: options)
+            logger.warning(
+                "a handler ignored cancellation; gave up on it (its task may still be running)",
+                metadata: [
+                    "job_id": "\(job.id)", "function": "\(job.function)", "attempt": "\(job.attempt)",
+                    "state": "\(settlement.state.rawValue)",
+                ]
+            )
+            outcomes.add(.settled(settlement))
+            wake.signal()
         }
     }
 
@@ -265,6 +297,7 @@ public final class Worker: Service {
             logger.warning("shutdown deadline passed: cancelling running jobs and handing them back", metadata: ["running": "\(running.count)"])
             running.stopAll()
             while running.count > 0 {
+                abandonStuckHandlers()
                 try? await Task.sleep(for: .milliseconds(10))
             }
         }

@@ -52,7 +52,8 @@ public struct MaintenanceConfiguration: Sendable {
     public var enabled: Bool
     /// How often maintenance runs. Defaults to 1 second.
     public var interval: Duration
-    /// Completed and cancelled jobs older than this are deleted. Defaults to 24 hours.
+    /// Completed and cancelled jobs older than this are deleted, and so are events this old whose jobs
+    /// are all finished. Defaults to 24 hours.
     public var completedRetention: Duration
     /// Dead jobs older than this are deleted; nil keeps them until someone acts. Defaults to nil.
     public var deadRetention: Duration?

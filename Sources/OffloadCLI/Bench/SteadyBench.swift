@@ -97,10 +97,3 @@ struct SteadyBench {
         return Step(rate: rate, achievedRate: achieved, lagP99Milliseconds: p99, waitingAtEnd: waiting, passed: passed)
     }
 }
-
-extension Duration {
-    /// The duration in seconds, as a floating-point number.
-    var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-}

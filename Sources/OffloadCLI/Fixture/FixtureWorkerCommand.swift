@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Logging
 import Offload
 import PGClient
@@ -25,8 +26,11 @@ struct FixtureWorkerCommand: AsyncParsableCommand {
     @Option(help: "Maintenance interval, in milliseconds.") var maintenanceMs = 1_000
     @Option(help: "Drain deadline on SIGTERM, in milliseconds.") var shutdownDeadlineMs = 25_000
     @Option(help: "Log level (trace, debug, info, notice, warning, error).") var logLevel = "info"
+    @Option(help: "Exit when this process is no longer our parent (tests and chaos runs: no orphans).")
+    var exitWithParent: Int32?
 
     func run() async throws {
+        WorkerProcess.catchStopSignalsDuringStartup()
         let connection = try database.configuration()
         var logger = Logger(label: "offload.fixture-worker")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
@@ -49,6 +53,20 @@ struct FixtureWorkerCommand: AsyncParsableCommand {
             ),
             logger: logger
         )
+        if let exitWithParent { Self.exitWhenOrphaned(parent: exitWithParent, logger: logger) }
         try await WorkerProcess.run(worker, logger: logger)
+    }
+
+    /// Exits as soon as `parent` is gone (we were re-parented), so a test or chaos run that dies never
+    /// leaves workers behind. A detached task on purpose: it must outlive nothing and ends with the
+    /// process.
+    private static func exitWhenOrphaned(parent: Int32, logger: Logger) {
+        Task.detached {
+            while getppid() == parent {
+                try? await Task.sleep(for: .milliseconds(250))
+            }
+            logger.error("parent process \(parent) is gone; exiting")
+            Foundation.exit(3)
+        }
     }
 }

@@ -105,7 +105,8 @@ extension LocalCluster {
         // and test cluster, never a shared or production one.
         let result = try await account.run(
             binaries.initdb,
-            ["-D", dataDirectory, "--auth=trust", "--username=\(Self.superuser)", "--encoding=UTF8", "--locale=C"],
+            ["-D", dataDirectory, "--auth=trust", "--username=\(Self.superuser)", "--encoding=UTF8", "--locale=C"]
+                + (isEphemeral ? ["--no-sync"] : []),
             in: directory)
         guard result.succeeded else {
             throw LocalClusterError(.commandFailed, "initdb could not create the cluster in \(dataDirectory).",

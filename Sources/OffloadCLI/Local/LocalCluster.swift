@@ -28,6 +28,9 @@ public struct LocalCluster: Sendable, Equatable {
     public var directory: String
     /// The TCP port to start the server on.
     public var port: Int
+    /// A cluster deleted after use (tests): created with `initdb --no-sync`, which takes a quarter of
+    /// the time; an OS crash could corrupt it, which does not matter for it. Defaults to false.
+    public var isEphemeral = false
 
     /// A cluster in `directory` (made absolute against the current directory) on `port`.
     public init(directory: String, port: Int) {
