@@ -20,7 +20,7 @@ extension Worker {
             if claimed.isEmpty { break }
             attempts += claimed.count
             for job in claimed { start(job) }
-            while running.count > 0 { await wake.wait(timeout: .milliseconds(50)) }
+            while running.count > 0 { await waitForASlot(below: 1, timeout: .milliseconds(50)) }
             guard await outcomes.writePending(retryUntil: .now + .seconds(10)) else {
                 throw PGError(.connectionLost, "could not record job outcomes")
             }

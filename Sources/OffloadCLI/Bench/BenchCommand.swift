@@ -24,7 +24,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Jobs per burn-down and per ceiling run. Defaults to 100,000 (2,000 with --quick).")
     var jobs: Int?
 
-    @Option(help: "Concurrency of the burn-down and steady-state worker. Defaults to 1,000 (100 with --quick).")
+    @Option(help: "Concurrency of the burn-down and steady-state worker. Defaults to 2,000 (100 with --quick).")
     var concurrency: Int?
 
     @Option(help: "Most jobs per claim, for the worker and the ceiling alike. Defaults to 500 (100 with --quick).")

@@ -187,6 +187,9 @@ enum BenchSQL {
     /// Rewrites one row of the minimal queue: the cheapest statement whose commit must reach the disk.
     static let touchMinimal: Query = "UPDATE offload_bench.minimal_jobs SET state = state WHERE id = 1"
 
+    /// pgbench's sessions still open. Binds: none. Returns: `n`.
+    static let pgbenchSessions: Query = "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'pgbench'"
+
     /// Minimal-queue jobs not completed. Binds: none. Returns: `n`.
     static let minimalUnfinished: Query = "SELECT count(*) AS n FROM offload_bench.minimal_jobs WHERE state <> 2"
 

@@ -44,7 +44,7 @@ struct BenchSettings: Sendable {
     /// The full benchmark for `jobs` jobs (100,000 by default).
     static func full(jobs: Int) -> BenchSettings {
         BenchSettings(
-            jobs: jobs, concurrency: 1_000, claimBatch: 500, ceilingClients: [1, 2, 4],
+            jobs: jobs, concurrency: 2_000, claimBatch: 500, ceilingClients: [1, 2, 4],
             latencyJobs: 500, latencySpacing: .milliseconds(10),
             enqueueSingleDuration: .seconds(3), bulkJobs: jobs,
             rssConcurrency: 100, rssJobs: jobs,

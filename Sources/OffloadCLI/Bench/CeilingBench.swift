@@ -25,12 +25,14 @@ struct CeilingBench {
             for query in BenchSQL.fillMinimal(rows) { try await database.pool.execute(query) }
             try await database.settle()
             let (tps, cpu) = try await context.measuringServerCPU(jobs: rows) {
-                try await pgbench.run(
+                let tps = try await pgbench.run(
                     script: BenchSQL.minimalPgbenchScript, name: "minimal",
                     variables: ["batch": String(context.settings.claimBatch)],
                     clients: clients, transactionsPerClient: rows / (clients * context.settings.claimBatch),
                     target: database.childTarget
                 )
+                try await sessionsEnded()
+                return tps
             }
             let left = try await database.pool.query(BenchSQL.minimalUnfinished).single(Int.self, "n")
             guard left == 0 else { throw BenchError("ceiling (minimal): \(left) of \(rows) jobs were not completed") }
@@ -50,11 +52,13 @@ struct CeilingBench {
             try await database.pool.execute(BenchSQL.enqueueNoops(rows))
             try await database.settle()
             let (tps, cpu) = try await context.measuringServerCPU(jobs: rows) {
-                try await pgbench.run(
+                let tps = try await pgbench.run(
                     script: script.script, name: "own-sql", variables: script.variables,
                     clients: clients, transactionsPerClient: rows / (clients * context.settings.claimBatch),
                     target: database.childTarget
                 )
+                try await sessionsEnded()
+                return tps
             }
             let outcome = try await database.pool.query(BenchSQL.burndownOutcome(firstID: firstID))
             let completed = try outcome.single(Int.self, "completed_once")
@@ -63,6 +67,15 @@ struct CeilingBench {
             }
             return (tps, cpu)
         }
+    }
+
+    /// Waits until pgbench's server processes have exited, and a moment more for the postmaster to
+    /// reap them: only then is their processor time in the server's total.
+    private func sessionsEnded() async throws {
+        while try await context.database.pool.query(BenchSQL.pgbenchSessions).single(Int.self, "n") > 0 {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        try await Task.sleep(for: .milliseconds(50))
     }
 
     /// Runs `measure` for each client count with about `jobs` rows (a whole number of batches per

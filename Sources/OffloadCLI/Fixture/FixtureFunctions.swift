@@ -40,6 +40,20 @@ enum FixtureFunctions {
         )
         """
 
+    /// Creates both tables, under a transaction-level advisory lock: `CREATE TABLE IF NOT EXISTS` is
+    /// not safe against itself, and workers started together collided on `pg_type` (23505; the chaos
+    /// run restarted them).
+    static func createTables(on pool: ConnectionPool) async throws {
+        try await pool.transaction { connection -> Void in
+            try await connection.execute("SELECT pg_advisory_xact_lock(\(tablesLockKey))")
+            try await connection.execute(createInvocations)
+            try await connection.execute(createStamps)
+        }
+    }
+
+    /// The advisory-lock key that serialises `createTables` ("offload fixture tables").
+    static let tablesLockKey: Int64 = 0x6f66_666c_6f61_6403
+
     static func all() -> [Function] {
         [
             // Does nothing: measures the queue itself.

@@ -36,8 +36,7 @@ struct FixtureWorkerCommand: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         try await Migrator(logger: logger).requireCurrent(connection)
         let pool = ConnectionPool(connection, maxConnections: maxConnections, logger: logger)
-        try await pool.execute(FixtureFunctions.createInvocations)
-        try await pool.execute(FixtureFunctions.createStamps)
+        try await FixtureFunctions.createTables(on: pool)
         let worker = Worker(
             pool: pool,
             functions: FixtureFunctions.all(),
