@@ -195,11 +195,13 @@ enum BenchSQL {
 
     /// The cheapest batched claim and completion: a pgbench script on the minimal queue (a bigint key
     /// and a state), claiming `:batch` jobs with `FOR UPDATE SKIP LOCKED`, then completing them in a
-    /// second transaction, as a worker does. (pgbench ends a statement at `;` or at `\gset`.)
+    /// second transaction, as a worker does. The claim commits asynchronously, as the worker's does
+    /// (`JobSQL.claimAvailable`). (pgbench ends a statement at `;` or at `\gset`.)
     static let minimalPgbenchScript = """
         WITH claimed AS (
             UPDATE offload_bench.minimal_jobs
             SET state = 1
+            FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit
             WHERE id IN (
                 SELECT id
                 FROM offload_bench.minimal_jobs

@@ -6,9 +6,9 @@ import PGClient
 /// until the handler starts: the fixture function `stamp` records the wall clock as it starts, the
 /// producer the wall clock as its commit returns; one machine, so one clock.
 ///
-/// Its floor, measured just before: a durable commit (a one-row `UPDATE` in autocommit, the same
-/// spacing apart). A claim is such a commit, so no handler can start sooner after a wake-up; on a
-/// virtual disk whose flush takes milliseconds, that, not the queue, bounds the latency.
+/// Measured just before, for scale: a durable commit (a one-row `UPDATE` in autocommit, the same
+/// spacing apart). The claim does not wait for one (it commits asynchronously, see
+/// `JobSQL.claimAvailable`); before it did, that flush was most of the latency on this disk.
 struct LatencyBench {
     struct Outcome {
         var p50Milliseconds: Double
