@@ -87,6 +87,21 @@ public final class PQConnection: @unchecked Sendable {
         return PQResult(result, connection: self)
     }
 
+    /// Creates the named prepared statement `name` for `sql` (`PQprepare`). Parameter types are left
+    /// for the server to infer, as in `execute`.
+    public func prepare(_ name: String, sql: String) -> PQResult {
+        PQResult(PQprepare(handle, name, sql, 0, nil), connection: self)
+    }
+
+    /// Runs the prepared statement `name` with text-format parameters and results (`PQexecPrepared`).
+    public func executePrepared(_ name: String, parameters: [String?]) -> PQResult {
+        let cValues: [UnsafeMutablePointer<CChar>?] = parameters.map { value in value.map { strdup($0) } }
+        defer { cValues.forEach { free($0) } }
+        var pointers = cValues.map { UnsafePointer($0) }
+        let result = PQexecPrepared(handle, name, Int32(parameters.count), &pointers, nil, nil, 0)
+        return PQResult(result, connection: self)
+    }
+
     /// Runs a script of one or more statements separated by semicolons (`PQexec`), as in migrations.
     /// Returns the last statement's result.
     public func executeScript(_ sql: String) -> PQResult {

@@ -32,14 +32,16 @@ public actor Connection: Queryable {
     nonisolated let socket: Int32
     /// Set once the connection failed; a broken connection is never reused.
     public private(set) var isBroken = false
+    private var statements: PreparedStatementCache
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor {
         executor.asUnownedSerialExecutor()
     }
 
-    private init(executor: SerialQueueExecutor, pq: PQConnection) {
+    private init(executor: SerialQueueExecutor, pq: PQConnection, statementCacheCapacity: Int) {
         self.executor = executor
         self.pq = pq
+        self.statements = PreparedStatementCache(capacity: statementCacheCapacity)
         self.canceller = pq.makeCanceller()
         self.backendPID = pq.backendPID
         self.socket = pq.socket
@@ -65,7 +67,7 @@ public actor Connection: Queryable {
             if let error = setup.error { throw PGError(.connectionFailed, "session setup failed: \(error.message)") }
             return pq
         }
-        return Connection(executor: executor, pq: pq)
+        return Connection(executor: executor, pq: pq, statementCacheCapacity: configuration.statementCacheCapacity)
     }
 
     /// Runs one statement. Task cancellation asks the server to cancel it and throws `CancellationError`.
@@ -93,7 +95,7 @@ public actor Connection: Queryable {
         guard !isBroken else { throw PGError(.connectionLost, "the connection to PostgreSQL was lost") }
         try query.validate()
         statementRunning.store(true, ordering: .releasing)
-        let result = pq.execute(query.sql, parameters: query.binds)
+        let result = execute(query)
         statementRunning.store(false, ordering: .releasing)
         if let error = result.error {
             if honourCancellation, error.sqlState == SQLState.queryCanceled.rawValue, Task.isCancelled {
@@ -112,6 +114,40 @@ public actor Connection: Queryable {
             rows.append(Row(columns: columns, values: values))
         }
         return QueryResult(columns: columns, rows: rows, affectedRows: result.affectedRows ?? rows.count)
+    }
+
+    /// Sends `query`: as a prepared statement when the cache takes it (preparing it on first use),
+    /// else with `PQexecParams`.
+    private func execute(_ query: Query) -> PQResult {
+        guard statements.caches(query) else { return pq.execute(query.sql, parameters: query.binds) }
+        if let name = statements.name(for: query.sql) {
+            let result = pq.executePrepared(name, parameters: query.binds)
+            // The server lost the statement (DISCARD ALL) or its plan's result type changed (a table
+            // was altered): prepare it afresh, unless the failure has aborted a transaction already.
+            guard Self.isStale(result), !pq.isInTransaction else { return result }
+            statements.remove(query.sql)
+            deallocate(name)
+        }
+        let name = statements.newName()
+        let prepared = pq.prepare(name, sql: query.sql)
+        if prepared.error != nil { return prepared }  // e.g. a syntax error: the statement's own error
+        if let evicted = statements.add(query.sql, name: name) { deallocate(evicted) }
+        return pq.executePrepared(name, parameters: query.binds)
+    }
+
+    /// Drops a prepared statement on the server, outside transactions only: inside one, a failing
+    /// DEALLOCATE would abort the caller's transaction, and a statement left behind costs little.
+    private func deallocate(_ name: String) {
+        guard !pq.isInTransaction else { return }
+        _ = pq.executeScript("DEALLOCATE \(name)")
+    }
+
+    /// Whether a prepared statement failed because the server no longer has it as it was prepared.
+    private static func isStale(_ result: PQResult) -> Bool {
+        guard let error = result.error else { return false }
+        return error.sqlState == SQLState.invalidSQLStatementName.rawValue
+            || (error.sqlState == SQLState.featureNotSupported.rawValue
+                && error.message.contains("cached plan must not change result type"))
     }
 
     private func mapError(_ error: PQServerError) -> PGError {

@@ -87,4 +87,6 @@ public struct SQLState: RawRepresentable, Sendable, Hashable, CustomStringConver
     public static let duplicateDatabase = SQLState("42P04")
     public static let duplicateObject = SQLState("42710")
     public static let raiseException = SQLState("P0001")
+    public static let invalidSQLStatementName = SQLState("26000")
+    public static let featureNotSupported = SQLState("0A000")
 }
