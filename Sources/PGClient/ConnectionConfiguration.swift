@@ -11,8 +11,8 @@ public struct ConnectionConfiguration: Sendable {
     public var applicationName: String
     /// A database to use instead of the one `target` names. Defaults to nil (use the target's).
     public var database: String?
-    /// How many statements each connection keeps prepared (those with binds, by SQL text), so that
-    /// PostgreSQL parses and plans them once per connection rather than on every run. Defaults to 64.
+    /// How many statements each connection keeps prepared (queries marked `prepared()`, by SQL text),
+    /// so that PostgreSQL parses and plans them once per connection, not on every run. Defaults to 64.
     /// Set 0 behind a pooler that cannot carry prepared statements (PgBouncer in transaction mode
     /// before 1.21).
     public var statementCacheCapacity: Int = 64

@@ -1,10 +1,10 @@
 /// The statements one connection has prepared, by SQL text, oldest first.
 ///
 /// Parsing and planning can cost more than running a statement: the worker's claim of one job took
-/// about 1 ms to plan and 0.3 ms to run. A named prepared statement pays that once per connection,
-/// and PostgreSQL moves to a generic plan when it is no worse than the custom ones. Only statements
-/// with binds are cached: those are the ones code repeats with new values. Statements without binds
-/// are mostly DDL, utility commands and transaction control, run once or cheap to parse.
+/// about 1 ms to plan and 0.3 ms to run. A named prepared statement pays that once per connection.
+/// Only queries marked `prepared()` are cached: a generic plan must be checked statement by
+/// statement (the worker's batch completion got one that rescanned its `unnest` for every running
+/// job).
 struct PreparedStatementCache {
     /// The most statements kept; 0 turns caching off.
     let capacity: Int
@@ -18,7 +18,7 @@ struct PreparedStatementCache {
 
     /// Whether `query` should run as a prepared statement.
     func caches(_ query: Query) -> Bool {
-        capacity > 0 && !query.binds.isEmpty
+        capacity > 0 && query.isPrepared
     }
 
     /// The name `sql` was prepared under, if it was.

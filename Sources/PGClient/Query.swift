@@ -13,6 +13,11 @@ public struct Query: Sendable, ExpressibleByStringInterpolation, CustomStringCon
     /// The first value that could not be encoded while the query was built; running the query throws
     /// it rather than send NULL in its place.
     public var encodingError: PGError?
+    /// Whether each connection keeps this statement prepared: parsed and planned once, then run with
+    /// PostgreSQL's generic plan when that is no worse. Off by default, because a generic plan is
+    /// chosen without the binds' values and can be far worse for a statement whose best plan depends
+    /// on them (an `unnest` of a bound array of unknown length, say). See `prepared()`.
+    public var isPrepared = false
 
     /// A statement with explicit binds, for SQL kept in named constants.
     public init(sql: String, binds: [String?] = []) {
@@ -33,6 +38,15 @@ public struct Query: Sendable, ExpressibleByStringInterpolation, CustomStringCon
     public init(stringInterpolation: StringInterpolation) {
         self.init(sql: stringInterpolation.sql, binds: stringInterpolation.binds)
         encodingError = stringInterpolation.encodingError
+    }
+
+    /// This statement, kept prepared by each connection that runs it (`isPrepared`). For statements
+    /// run often and cheaply, where planning is a large share of the time, and whose generic plan
+    /// has been checked (`EXPLAIN EXECUTE` after `SET plan_cache_mode = force_generic_plan`).
+    public func prepared() -> Query {
+        var query = self
+        query.isPrepared = true
+        return query
     }
 
     /// The SQL text only; bind values are never printed.

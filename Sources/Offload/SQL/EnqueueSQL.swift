@@ -7,7 +7,8 @@ enum EnqueueSQL {
     /// Binds: function, args, queue, run_at, delay seconds, priority, max_attempts, unique_key, tags.
     /// Returns: `id`.
     static func enqueue(function: String, arguments: PGJSON, options: JobOptions) -> Query {
-        """
+        // Prepared: it runs once per API request, and its plan (one function call) has no choices.
+        let enqueue: Query = """
         SELECT offload.enqueue(
             \(function),
             \(arguments)::jsonb,
@@ -19,6 +20,7 @@ enum EnqueueSQL {
             tags => \(options.tags)::text[]
         ) AS id
         """
+        return enqueue.prepared()
     }
 
     /// Binds: one array per column, all of equal length, or NULL for a column where every job takes
