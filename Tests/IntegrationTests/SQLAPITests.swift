@@ -27,6 +27,38 @@ struct SQLAPITests {
         }
     }
 
+    /// The enqueue functions send the wake-ups themselves (migration 5): one per queue that got a job
+    /// runnable now, folded within the transaction; none for a job scheduled for later.
+    @Test func enqueueFunctionsWakeEachQueueThatGotARunnableJob() async throws {
+        try await OffloadTestDatabase.with { pool async throws in
+            let listener = NotificationListener(pool.configuration, channels: ["offload_jobs"])
+            defer { listener.stop() }
+            var events = listener.events().makeAsyncIterator()
+            #expect(await events.next() == .listening)
+
+            let connection = try await Connection.connect(pool.configuration)
+            try await connection.executeScript("""
+                INSERT INTO offload.functions (id, events, queue) VALUES ('mailer', '{user.created}', 'mail');
+                BEGIN;
+                SELECT offload.enqueue('a', '{}');
+                SELECT offload.enqueue('b', '{}', queue => 'later', run_at => now() + interval '1 hour');
+                SELECT offload.enqueue_many(ARRAY['c', 'd'], ARRAY['{}', '{}']::jsonb[], queues => ARRAY['batch', NULL]);
+                SELECT offload.enqueue_many(ARRAY['e'], ARRAY['{}']::jsonb[], queues => ARRAY['someday'],
+                                            run_ats => ARRAY[now() + interval '1 day']);
+                SELECT offload.send('user.created', '{}');
+                SELECT offload.enqueue('f', '{}', unique_key => 'k');
+                COMMIT;
+                SELECT pg_notify('offload_jobs', 'end');
+                """)
+            var payloads: [String] = []
+            while case .notification(_, let payload)? = await events.next(), payload != "end" {
+                payloads.append(payload)
+            }
+            #expect(payloads == ["default", "batch", "mail"])
+            #expect(try await JobRow.all(pool).count == 7)
+        }
+    }
+
     @Test(arguments: [
         ("SELECT offload.enqueue('f', '[1, 2]')", "array"),
         ("SELECT offload.enqueue('', '{}')", "function"),

@@ -40,7 +40,9 @@ struct WorkerProcessTests {
 
     @Test func jobOfAKilledWorkerIsRescuedAndCompletedByAnother() async throws {
         try await FixtureDatabase.with { database async throws in
-            let id = try #require(try await database.enqueueRecord(1, .init(sleepMs: 3_000)).first)
+            // The first attempt outlasts the test, however slowly it notices the start; the rescued
+            // attempt finishes at once. (A 3-second job once finished before a loaded test killed it.)
+            let id = try #require(try await database.enqueueRecord(1, .init(firstAttemptSleepMs: 600_000)).first)
             let logs = logDirectory("sigkill")
             let first = try FixtureWorker.start(database.configuration, logDirectory: logs, name: "killed")
             let started = try await eventually { try await database.invocations().contains { $0.jobID == id } }
@@ -65,8 +67,9 @@ struct WorkerProcessTests {
 
     @Test func sigtermLetsRunningJobsFinishLeavesTheRestAvailableAndExitsZero() async throws {
         try await FixtureDatabase.with { database async throws in
-            // Concurrency 2 and two slow jobs first in line: those two run, the others wait.
-            let slow = try await database.enqueueRecord(2, .init(sleepMs: 1_500), priority: -1)
+            // Concurrency 2 and two slow jobs first in line: those two run, the others wait. Slow
+            // enough that a loaded test still sends SIGTERM before they finish and free their slots.
+            let slow = try await database.enqueueRecord(2, .init(sleepMs: 4_000), priority: -1)
             let waiting = try await database.enqueueRecord(20)
             let logs = logDirectory("sigterm-drain")
             let worker = try FixtureWorker.start(

@@ -13,6 +13,9 @@ enum FixtureFunctions {
         var alwaysFail: Bool?
         /// Work for this long before finishing.
         var sleepMs: Int?
+        /// Work for this long on the first attempt only (added to `sleepMs`): a job a test kills
+        /// mid-run without racing it, then sees rerun quickly.
+        var firstAttemptSleepMs: Int?
     }
 
     /// Accepts any JSON object, reading nothing from it.
@@ -74,6 +77,9 @@ enum FixtureFunctions {
                     VALUES (\(context.jobID), \(context.attempt), \(Int(getpid())))
                     """)
                 if let sleepMs = arguments.sleepMs, sleepMs > 0 { try await Task.sleep(for: .milliseconds(sleepMs)) }
+                if let sleepMs = arguments.firstAttemptSleepMs, sleepMs > 0, context.attempt == 1 {
+                    try await Task.sleep(for: .milliseconds(sleepMs))
+                }
                 if arguments.alwaysFail == true { throw FixtureFailure(description: "always fails (fixture)") }
                 if arguments.failFirst == true, context.attempt == 1 {
                     throw FixtureFailure(description: "fails on the first attempt (fixture)")
