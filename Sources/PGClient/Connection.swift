@@ -38,6 +38,10 @@ public actor Connection: Queryable {
         executor.asUnownedSerialExecutor()
     }
 
+    /// The connection's queue as a task executor: prefer it (`withTaskExecutorPreference`) to run code
+    /// that issues several statements on this connection without hopping threads for each.
+    public nonisolated var taskExecutor: any TaskExecutor { executor }
+
     private init(executor: SerialQueueExecutor, pq: PQConnection, statementCacheCapacity: Int) {
         self.executor = executor
         self.pq = pq

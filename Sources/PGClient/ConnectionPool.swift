@@ -57,7 +57,11 @@ public final class ConnectionPool: Queryable {
     ) async throws -> T {
         let connection = try await acquire()
         do {
-            let result = try await body(connection)
+            // The body's own code runs on the connection's queue (when it is not isolated to an
+            // actor), so its statements need no thread hop each (see SerialQueueExecutor).
+            let result = try await withTaskExecutorPreference(connection.taskExecutor, isolation: isolation) {
+                try await body(connection)
+            }
             await release(connection)
             return result
         } catch {

@@ -74,3 +74,36 @@ final class HighWaterMark: Sendable {
     var value: Int { highest.withLock { $0 } }
     func max(_ candidate: Int) { highest.withLock { $0 = Swift.max($0, candidate) } }
 }
+
+@Suite("Borrowed connections run their borrower's code on the connection's queue")
+struct ConnectionExecutorTests {
+    /// The borrower's code runs on the connection's queue (its task executor). Waiting inside it for
+    /// a sleep, another pool's connection, or another task using the same connection must neither
+    /// deadlock nor mix up statements: every transaction's rows arrive, each exactly once.
+    @Test func borrowersThatWaitOnOtherThingsStillFinishCorrectly() async throws {
+        try await TestDatabase.with { configuration in
+            let pool = ConnectionPool(configuration, maxConnections: 4)
+            let otherPool = ConnectionPool(configuration, maxConnections: 2)
+            try await pool.execute("CREATE TABLE things (borrower int, step int)")
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for borrower in 0..<40 {
+                    group.addTask {
+                        try await pool.transaction { connection in
+                            try await connection.execute("INSERT INTO things VALUES (\(borrower), 1)")
+                            try await Task.sleep(for: .milliseconds(borrower % 3))
+                            // Another connection, while this one is held.
+                            _ = try await otherPool.query("SELECT count(*) AS n FROM things")
+                            let other = Task { try await connection.query("SELECT \(borrower)::int AS b").single(Int.self, "b") }
+                            #expect(try await other.value == borrower)
+                            try await connection.execute("INSERT INTO things VALUES (\(borrower), 2)")
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let rows = try await pool.query("SELECT borrower, count(*) AS n FROM things GROUP BY borrower ORDER BY borrower").rows
+            #expect(rows.count == 40)
+            #expect(try rows.allSatisfy { try $0.decode(Int.self, "n") == 2 })
+        }
+    }
+}

@@ -89,7 +89,8 @@ struct ChaosRun: Sendable {
         await superviseOnce(fleet: fleet, pool: pool, exits: exits)
         report.selfExits = exits.all
 
-        // Final SIGTERM, while jobs still run.
+        // Final SIGTERM, while jobs still run, once every worker can catch it.
+        await fleet.waitUntilAllCatchSIGTERM(timeout: .seconds(10))
         progress("chaos: SIGTERM to \(fleet.alive.count) workers")
         let stopTimeout = Duration.milliseconds(configuration.shutdownDeadlineMs) + .seconds(20)
         let stopped = await fleet.terminateAll(timeout: stopTimeout)

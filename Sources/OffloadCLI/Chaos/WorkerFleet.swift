@@ -66,6 +66,31 @@ final class WorkerFleet: Sendable {
         return await victim.waitForExit()
     }
 
+    /// Waits (at most `timeout`) until every live worker catches SIGTERM. Until a process installs its
+    /// handler, SIGTERM's default action kills it, as it would any program: a worker respawned just
+    /// before the final SIGTERM once died by the signal, which the run then counted as a failed drain.
+    /// Reads the caught-signals mask in /proc; where there is none, waits one second.
+    func waitUntilAllCatchSIGTERM(timeout: Duration) async {
+        guard FileManager.default.fileExists(atPath: "/proc/self/status") else {
+            try? await Task.sleep(for: .seconds(1))
+            return
+        }
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if alive.allSatisfy({ Self.catchesSIGTERM($0.pid) }) { return }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Whether `pid` has a handler for SIGTERM (its bit in `SigCgt:` of /proc/PID/status), or is gone.
+    private static func catchesSIGTERM(_ pid: Int32) -> Bool {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return true }
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigCgt:") }),
+              let mask = UInt64(line.dropFirst("SigCgt:".count).trimmingCharacters(in: .whitespaces), radix: 16)
+        else { return false }
+        return mask & (1 << (UInt64(SIGTERM) - 1)) != 0
+    }
+
     /// Sends SIGTERM to every live worker and waits for each (at most `timeout`; then SIGKILL).
     /// Returns each worker's pid, exit status and how long it took to exit.
     func terminateAll(timeout: Duration) async -> [(pid: Int32, status: ChildExitStatus, took: Duration)] {
