@@ -46,7 +46,7 @@ struct BenchSettings: Sendable {
         BenchSettings(
             jobs: jobs, concurrency: 2_000, claimBatch: 500, ceilingClients: [1, 2, 4],
             latencyJobs: 500, latencySpacing: .milliseconds(10),
-            enqueueSingleDuration: .seconds(3), bulkJobs: jobs,
+            enqueueSingleDuration: .seconds(6), bulkJobs: jobs,
             rssConcurrency: 100, rssJobs: jobs,
             scaleFinishedJobs: 1_000_000, scaleScheduledJobs: 100_000,
             steadyStartRate: 2_000, steadyStepDuration: .seconds(3), steadyMaxSteps: 9

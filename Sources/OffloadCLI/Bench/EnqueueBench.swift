@@ -5,7 +5,7 @@ import PGClient
 ///
 /// - Single: one client, one job per transaction, the API pattern (`BEGIN`, the business `INSERT`,
 ///   `enqueue`, `COMMIT`), next to the same transaction without the enqueue (`BEGIN`, `INSERT`,
-///   `COMMIT`). Both run through the same pool, alternating in halves, so noise hits both alike.
+///   `COMMIT`). Both run through the same pool, alternating in short slices, so noise hits both alike.
 /// - Bulk: one `enqueueMany` call with `bulkJobs` jobs, from Swift values (encoding included) to
 ///   committed rows, next to a plain multi-row `INSERT` of the same rows into the same table.
 struct EnqueueBench {
@@ -21,10 +21,13 @@ struct EnqueueBench {
         let offload = Offload(pool: database.pool)
         try await database.reset()
         try await database.settle()
-        let half = context.settings.enqueueSingleDuration / 2
+        // Many short alternating slices rather than two long ones: a commit waits for the disk, whose
+        // flush time drifts by a factor of several within seconds on a shared machine.
+        let rounds = 8
+        let half = context.settings.enqueueSingleDuration / (2 * rounds)
         var bare = (count: 0, seconds: 0.0)
         var enqueue = (count: 0, seconds: 0.0)
-        for _ in 0..<2 {
+        for _ in 0..<rounds {
             let bareRound = try await repeatFor(half) {
                 try await database.pool.transaction { connection -> Void in
                     try await connection.execute(BenchSQL.insertBusinessRow(name: "bench"))
