@@ -260,3 +260,42 @@ struct MaintenanceTests {
         }
     }
 }
+
+@Suite("A claim undone by a PostgreSQL crash")
+struct UndoneClaimTests {
+    /// Claims commit asynchronously, so a PostgreSQL crash can undo one while its handler runs. The
+    /// job is then waiting again with its old attempt count; when the same worker claims it again, it
+    /// must keep the run it has rather than start a second one. (The crash is simulated by resetting
+    /// the row as recovery would leave it.)
+    @Test func theSameWorkerDoesNotStartAJobItRunsAlready() async throws {
+        try await OffloadTestDatabase.with { pool async throws in
+            let invocations = Atomic<Int>(0)
+            let release = AsyncStream<Void>.makeStream()
+            let slow = Function(id: "greet") { (_: Greet, _: JobContext) in
+                invocations.add(1, ordering: .relaxed)
+                for await _ in release.stream { break }
+            }
+            let worker = testWorker(pool: pool, functions: [slow], pollInterval: .milliseconds(50))
+            let id = try await Offload(pool: pool).enqueue(Greet(name: "x"))
+            try await whileRunning(worker) { () async throws in
+                #expect(try await eventually { invocations.load(ordering: .relaxed) == 1 })
+                try await pool.execute("""
+                    UPDATE offload.jobs
+                    SET state = 'available', attempt = 0, worker_id = NULL, attempted_at = NULL, lease_until = NULL
+                    WHERE id = \(id)
+                    """)
+                // Claimed again by the only worker, with the same attempt number.
+                #expect(try await eventually {
+                    let job = try await JobRow.find(id, in: pool)
+                    return job?.state == .running && job?.attempt == 1
+                })
+                try await Task.sleep(for: .milliseconds(200))
+                #expect(invocations.load(ordering: .relaxed) == 1, "the job ran a second time")
+                release.continuation.yield()
+                #expect(try await eventually { try await JobRow.find(id, in: pool)?.state == .completed })
+            }
+            #expect(invocations.load(ordering: .relaxed) == 1)
+            #expect(try await JobRow.find(id, in: pool)?.attempt == 1)
+        }
+    }
+}

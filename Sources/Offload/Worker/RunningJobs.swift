@@ -41,6 +41,11 @@ final class RunningJobs: Sendable {
 
     var ids: [Int64] { state.withLock { Array($0.entries.keys) } }
 
+    /// Whether this very attempt of `job` runs here already.
+    func contains(_ job: ClaimedJob) -> Bool {
+        state.withLock { $0.entries[job.id]?.job.attempt == job.attempt }
+    }
+
     /// Records a job before its task starts, so a fast job can't finish before it is known.
     func insert(_ job: ClaimedJob, timeout: Duration) {
         state.withLock {

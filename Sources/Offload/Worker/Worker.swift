@@ -188,6 +188,13 @@ public final class Worker: Service {
     // MARK: - Running
 
     func start(_ job: ClaimedJob) {
+        // A claim that a PostgreSQL crash undid (claims commit asynchronously, see
+        // JobSQL.claimAvailable) can come back to this worker with the same attempt while the first
+        // run goes on. That run is this claim: its outcome matches the job's row. Don't start another.
+        if running.contains(job) {
+            logger.warning("claimed a job this worker is running already (a claim undone by a PostgreSQL crash); not starting it twice", metadata: job.logMetadata)
+            return
+        }
         let timeout = functions[job.function]?.options.timeout ?? .seconds(300)
         running.insert(job, timeout: timeout)
         // An unstructured task per job, on purpose: each must be cancellable on its own (timeout,
