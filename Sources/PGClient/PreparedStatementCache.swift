@@ -2,9 +2,9 @@
 ///
 /// Parsing and planning can cost more than running a statement: the worker's claim of one job took
 /// about 1 ms to plan and 0.3 ms to run. A named prepared statement pays that once per connection.
-/// Only queries marked `prepared()` are cached: a generic plan must be checked statement by
-/// statement (the worker's batch completion got one that rescanned its `unnest` for every running
-/// job).
+/// Only queries marked `prepared()` are cached, because a generic plan is a bet that the best plan
+/// depends neither on the binds nor on the table's size. The worker's batch completion lost the
+/// first (its generic plan rescanned its `unnest` for every running job), the claim the second.
 struct PreparedStatementCache {
     /// The most statements kept; 0 turns caching off.
     let capacity: Int

@@ -41,8 +41,9 @@ public struct Query: Sendable, ExpressibleByStringInterpolation, CustomStringCon
     }
 
     /// This statement, kept prepared by each connection that runs it (`isPrepared`). For statements
-    /// run often and cheaply, where planning is a large share of the time, and whose generic plan
-    /// has been checked (`EXPLAIN EXECUTE` after `SET plan_cache_mode = force_generic_plan`).
+    /// run often and cheaply, where planning is a large share of the time, and whose plan has no
+    /// choice to make: one that reads a table whose size changes (a queue!) keeps the plan made for
+    /// the size it had when prepared, an empty table's sequential scan included.
     public func prepared() -> Query {
         var query = self
         query.isPrepared = true

@@ -59,6 +59,40 @@ struct SQLAPITests {
         }
     }
 
+    /// offload.claim (migration 6): the runnable jobs of one queue, lowest priority value first,
+    /// marked running for the worker with a lease; its settings end with its transaction.
+    @Test func claimTakesTheRunnableJobsOfOneQueueInPriorityOrder() async throws {
+        try await OffloadTestDatabase.with { pool async throws in
+            let connection = try await Connection.connect(pool.configuration)
+            let ids = try await connection.query("""
+                SELECT offload.enqueue('a', '{}') AS normal,
+                       offload.enqueue('b', '{}', priority => -1) AS urgent,
+                       offload.enqueue('c', '{}', queue => 'other') AS elsewhere,
+                       offload.enqueue('d', '{}', run_at => now() + interval '1 hour') AS later
+                """).rows[0]
+            let normal = try ids.decode(Int64.self, "normal")
+            let urgent = try ids.decode(Int64.self, "urgent")
+
+            let claimed = try await connection.query("SELECT id, attempt FROM offload.claim('default', 1, 'w1', 30)").rows
+            #expect(try claimed.map { try $0.decode(Int64.self, "id") } == [urgent])
+            let rest = try await connection.query("SELECT id FROM offload.claim('default', 10, 'w1', 30)").rows
+            #expect(try rest.map { try $0.decode(Int64.self, "id") } == [normal])
+            #expect(try await connection.query("SELECT id FROM offload.claim('default', 10, 'w2', 30)").rows.isEmpty)
+
+            let jobs = try await JobRow.all(pool)
+            let running = jobs.filter { $0.state == .running }
+            #expect(Set(running.map(\.id)) == [normal, urgent])
+            #expect(running.allSatisfy { $0.attempt == 1 })
+            let leases = try await pool.query("""
+                SELECT count(*) AS n FROM offload.jobs
+                WHERE worker_id = 'w1' AND lease_until BETWEEN now() + interval '25 seconds' AND now() + interval '35 seconds'
+                """).single(Int.self, "n")
+            #expect(leases == 2)
+            #expect(try await connection.query("SHOW synchronous_commit").single(String.self, "synchronous_commit") == "on")
+            #expect(try await connection.query("SHOW enable_seqscan").single(String.self, "enable_seqscan") == "on")
+        }
+    }
+
     @Test(arguments: [
         ("SELECT offload.enqueue('f', '[1, 2]')", "array"),
         ("SELECT offload.enqueue('', '{}')", "function"),

@@ -4,43 +4,20 @@ import PGClient
 /// `state = 'running' AND attempt = … AND worker_id = …`, so a job rescued from this worker (lease
 /// expired) can never be overwritten by its late outcome.
 enum JobSQL {
-    /// Claims up to `limit` runnable jobs of `queue` for `workerID`, oldest first within a priority.
+    /// Claims up to `limit` runnable jobs of `queue` for `workerID`, oldest first within a priority,
+    /// through `offload.claim` (migration 6): `FOR UPDATE SKIP LOCKED`, committed asynchronously.
     ///
-    /// The claim commits without waiting for its WAL to reach the disk (`synchronous_commit = off`
-    /// for this transaction only): that wait was most of the time from an enqueue to the handler
-    /// starting. It is safe because a claim promises nothing durable. If PostgreSQL crashes before
-    /// the WAL writer flushes it (within about 3 × `wal_writer_delay`), the job is `available` again
-    /// with its old attempt count and runs again, as after any crash; the worker's late outcome is
-    /// fenced off by `state`, `attempt` and `worker_id`. Outcomes still commit durably, and flush
-    /// the claim's WAL with theirs.
-    ///
-    /// Prepared once per connection: planning it took three times as long as running it. Its generic
-    /// plan is the one wanted, whatever `limit` is: the ids come from the claim index (an InitPlan),
-    /// and the rows are found by primary key. (Joined to a subquery instead, the generic plan guessed
-    /// 10 % of the table for `LIMIT $2` and hashed a scan of the whole table on every claim.)
+    /// The statement is prepared, so its plan (one function scan, no choice to make) is reused; the
+    /// function's own UPDATE is prepared once per session and always planned by index. Planning
+    /// that UPDATE on every claim took longer than running it, and a generic plan of the bare UPDATE
+    /// kept an empty table's sequential scan as the table grew (see the migration).
     ///
     /// Binds: queue, limit, worker id, lease seconds.
     /// Returns: `id`, `function`, `queue`, `args`, `attempt`, `max_attempts`, `event_id`, `run_at`.
     static func claimAvailable(queue: String, limit: Int, workerID: String, leaseSeconds: Double) -> Query {
         let claim: Query = """
-            UPDATE offload.jobs AS j
-            SET state = 'running',
-                attempt = j.attempt + 1,
-                worker_id = \(workerID),
-                attempted_at = now(),
-                lease_until = now() + make_interval(secs => \(leaseSeconds)::float8)
-            FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit
-            WHERE j.id = ANY(ARRAY(
-                SELECT id
-                FROM offload.jobs
-                WHERE state IN ('available', 'retryable')
-                  AND queue = \(queue)
-                  AND run_at <= now()
-                ORDER BY priority, run_at, id
-                LIMIT \(limit)
-                FOR UPDATE SKIP LOCKED
-            ))
-            RETURNING j.id, j.function, j.queue, j.args, j.attempt, j.max_attempts, j.event_id, j.run_at
+            SELECT id, function, queue, args, attempt, max_attempts, event_id, run_at
+            FROM offload.claim(\(queue), \(limit)::int, \(workerID), \(leaseSeconds)::float8)
             """
         return claim.prepared()
     }
