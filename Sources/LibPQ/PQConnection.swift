@@ -77,13 +77,9 @@ public final class PQConnection: @unchecked Sendable {
     ///
     /// Parameter types are left for the server to infer (OID 0), so SQL casts (`$1::jsonb`) decide them.
     public func execute(_ sql: String, parameters: [String?]) -> PQResult {
-        if parameters.isEmpty {
-            return PQResult(PQexecParams(handle, sql, 0, nil, nil, nil, nil, 0), connection: self)
+        let result = withCStrings(parameters) { values in
+            PQexecParams(handle, sql, Int32(parameters.count), nil, values, nil, nil, 0)
         }
-        let cValues: [UnsafeMutablePointer<CChar>?] = parameters.map { value in value.map { strdup($0) } }
-        defer { cValues.forEach { free($0) } }
-        var pointers = cValues.map { UnsafePointer($0) }
-        let result = PQexecParams(handle, sql, Int32(parameters.count), nil, &pointers, nil, nil, 0)
         return PQResult(result, connection: self)
     }
 
@@ -95,11 +91,21 @@ public final class PQConnection: @unchecked Sendable {
 
     /// Runs the prepared statement `name` with text-format parameters and results (`PQexecPrepared`).
     public func executePrepared(_ name: String, parameters: [String?]) -> PQResult {
-        let cValues: [UnsafeMutablePointer<CChar>?] = parameters.map { value in value.map { strdup($0) } }
-        defer { cValues.forEach { free($0) } }
-        var pointers = cValues.map { UnsafePointer($0) }
-        let result = PQexecPrepared(handle, name, Int32(parameters.count), &pointers, nil, nil, 0)
+        let result = withCStrings(parameters) { values in
+            PQexecPrepared(handle, name, Int32(parameters.count), values, nil, nil, 0)
+        }
         return PQResult(result, connection: self)
+    }
+
+    /// Calls `body` with the values as C strings (NULL for nil), valid for the call only; the array
+    /// pointer is nil when there are no values.
+    private func withCStrings<T>(
+        _ values: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> T
+    ) -> T {
+        let copies: [UnsafeMutablePointer<CChar>?] = values.map { value in value.map { strdup($0) } }
+        defer { copies.forEach { free($0) } }
+        let pointers = copies.map { UnsafePointer($0) }
+        return pointers.withUnsafeBufferPointer { body($0.baseAddress) }
     }
 
     /// Runs a script of one or more statements separated by semicolons (`PQexec`), as in migrations.
