@@ -60,6 +60,7 @@ public actor Connection: Queryable {
         let target = configuration.target
         let defaults = configuration.libpqDefaults
         let overrides = configuration.libpqOverrides
+        let parameters = configuration.sessionParameters
         let pq = try await executor.run { () throws -> PQConnection in
             let pq: PQConnection
             do {
@@ -69,6 +70,14 @@ public actor Connection: Queryable {
             }
             let setup = pq.executeScript("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET client_min_messages = 'warning'")
             if let error = setup.error { throw PGError(.connectionFailed, "session setup failed: \(error.message)") }
+            for (name, value) in parameters {
+                // Binds, so a value is never spliced into SQL. pg_catalog-qualified: the search path
+                // may be the very thing this sets.
+                let result = pq.execute("SELECT pg_catalog.set_config($1, $2, false)", parameters: [name, value])
+                if let error = result.error {
+                    throw PGError(.connectionFailed, "session setup failed: cannot set \(name): \(error.message)")
+                }
+            }
             return pq
         }
         return Connection(executor: executor, pq: pq, statementCacheCapacity: configuration.statementCacheCapacity)

@@ -16,6 +16,9 @@ public struct ConnectionConfiguration: Sendable {
     /// Set 0 behind a pooler that cannot carry prepared statements (PgBouncer in transaction mode
     /// before 1.21).
     public var statementCacheCapacity: Int = 64
+    /// Run-time parameters each session sets right after connecting (`set_config(name, value, false)`),
+    /// in order, e.g. `("lock_timeout", "5s")`. Defaults to none.
+    public var sessionParameters: [(name: String, value: String)] = []
 
     /// Creates a configuration for `target` (URL or conninfo).
     public init(_ target: String, connectTimeoutSeconds: Int = 10, applicationName: String = "offload") {
@@ -93,6 +96,27 @@ public struct ConnectionConfiguration: Sendable {
             }
         }
         return found.filter { !$0.isEmpty }
+    }
+
+    /// The search path of Offload's own sessions: the system catalog, then the session's own
+    /// temporary schema, nothing else. Every Offload object in Offload's SQL is schema-qualified, so
+    /// nothing it runs resolves to an operator or function planted in a schema a user can write to
+    /// (`public`). See docs/security.md.
+    public static let pinnedSearchPath = "pg_catalog, pg_temp"
+
+    /// This configuration with `name` set to `value` in every session it opens (replacing an earlier
+    /// value of the same parameter).
+    public func setting(_ name: String, to value: String) -> ConnectionConfiguration {
+        var copy = self
+        copy.sessionParameters.removeAll { $0.name == name }
+        copy.sessionParameters.append((name, value))
+        return copy
+    }
+
+    /// This configuration for Offload's own sessions (worker, maintenance, CLI): the search path pinned
+    /// to `pinnedSearchPath`.
+    public func pinningSearchPath() -> ConnectionConfiguration {
+        setting("search_path", to: Self.pinnedSearchPath)
     }
 
     /// The same server and credentials, another database.

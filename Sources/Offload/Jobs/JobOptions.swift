@@ -44,10 +44,3 @@ public struct JobOptions: Sendable {
         delay.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 }
     }
 }
-
-extension Duration {
-    /// The duration in seconds as a `Double`.
-    var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-}

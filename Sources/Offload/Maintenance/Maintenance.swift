@@ -7,7 +7,8 @@ import PGClient
 /// connection dies, PostgreSQL releases the lock and another worker takes over at its next try.
 struct Maintenance: Sendable {
     let configuration: MaintenanceConfiguration
-    /// The workers' lease: after a PostgreSQL restart, rescue waits this long (see `rescueExpired`).
+    /// The workers' lease: after a PostgreSQL restart, rescue waits this long, and it stands in for the
+    /// lease of workers that did not record their own (see `MaintenanceSQL.rescueExpired`).
     var leaseDuration: Duration = .seconds(30)
     let connectionConfiguration: ConnectionConfiguration
     let metrics: WorkerMetrics
@@ -37,7 +38,7 @@ struct Maintenance: Sendable {
 
     /// One pass: rescue expired leases, prune old finished jobs, forget long-gone workers.
     func runPass(on connection: Connection) async throws {
-        let rescued = try await connection.query(MaintenanceSQL.rescueExpired(graceAfterServerStart: leaseDuration.seconds)).rows
+        let rescued = try await connection.query(MaintenanceSQL.rescueExpired(leaseSeconds: leaseDuration.seconds, graceAfterServerStart: leaseDuration.seconds)).rows
         if !rescued.isEmpty {
             let states = try rescued.map { try $0.decode(JobState.self, "state") }
             let queues = try rescued.compactMap { row -> String? in

@@ -89,45 +89,23 @@ enum JobSQL {
 
     /// Completes one job inside the function's own transaction (`JobContext.transaction`).
     ///
+    /// This one runs on the app's connection, whose search path is the app's: every operator and
+    /// function is qualified, so none resolves to one planted in a schema the app can write to (an
+    /// enum's `=` is only `anyenum = anyenum` in pg_catalog, and an exact match elsewhere wins).
+    ///
     /// Binds: result, id, attempt, worker id. Returns: `id` when the job was still held by this worker.
     static func completeOne(jobID: Int64, attempt: Int, result: PGJSON?, workerID: String) -> Query {
         """
         UPDATE offload.jobs
         SET state = 'completed',
             result = \(result)::jsonb,
-            finished_at = now(),
+            finished_at = pg_catalog.now(),
             lease_until = NULL
-        WHERE id = \(jobID)
-          AND attempt = \(attempt)
-          AND state = 'running'
-          AND worker_id = \(workerID)
+        WHERE id OPERATOR(pg_catalog.=) \(jobID)::bigint
+          AND attempt OPERATOR(pg_catalog.=) \(attempt)::integer
+          AND state OPERATOR(pg_catalog.=) 'running'::offload.job_state
+          AND worker_id OPERATOR(pg_catalog.=) \(workerID)::text
         RETURNING id
-        """
-    }
-
-    /// Extends the leases of this worker's running jobs and reports which of them were asked to cancel.
-    ///
-    /// Rows locked by someone else are skipped, never waited for: the only writers that lock a running
-    /// job are this worker's own outcome writes (which finish it anyway) and `offload.cancel`. Waiting
-    /// made the heartbeat and the batch completer, on two connections, lock the same rows in different
-    /// orders and deadlock (found by the chaos run). A skipped job is extended at the next heartbeat,
-    /// long before its lease runs out.
-    ///
-    /// Binds: ids, worker id, lease seconds. Returns: `id`, `cancel_requested`.
-    static func extendLeases(jobIDs: [Int64], workerID: String, leaseSeconds: Double) -> Query {
-        """
-        UPDATE offload.jobs AS j
-        SET lease_until = now() + make_interval(secs => \(leaseSeconds)::float8)
-        FROM (
-            SELECT id
-            FROM offload.jobs
-            WHERE id = ANY(\(jobIDs)::bigint[])
-              AND state = 'running'
-              AND worker_id = \(workerID)
-            FOR UPDATE SKIP LOCKED
-        ) AS held
-        WHERE j.id = held.id
-        RETURNING j.id, j.cancel_requested_at IS NOT NULL AS cancel_requested
         """
     }
 }

@@ -10,28 +10,44 @@ enum MaintenanceSQL {
         "SELECT pg_try_advisory_lock(\(leaderLockKey)) AS acquired"
     }
 
-    /// Jobs whose worker stopped heart-beating (lease expired) go back to `retryable` now, or to `dead`
-    /// when that was their last attempt, or to `cancelled` when a cancel was requested. Each gets an
-    /// error entry saying what happened.
+    /// Running jobs whose lease ran out and whose worker no longer runs them go back to `retryable`
+    /// now, or to `dead` when that was their last attempt, or to `cancelled` when a cancel was
+    /// requested. Each gets an error entry saying what happened.
     ///
-    /// Nothing is rescued until `graceAfterServerStart` seconds after PostgreSQL started: no worker
-    /// could renew a lease while the server was down, and right after a restart the leader reconnects
-    /// before the workers do, so without the grace it took live workers' jobs whose leases merely ran
-    /// out during the outage (found by the chaos run when a restart took longer than the lease). With
-    /// the lease duration as the grace, every live worker has had a full lease to renew.
+    /// An expired lease alone is not enough (migration 7): a live worker whose renewals are held up (a
+    /// lock on the jobs table, a loaded machine) keeps its jobs. A job is taken back when its worker
+    ///   - has no row (it stopped, or was forgotten as stale),
+    ///   - has been silent for a whole lease (`heartbeat_at`: dead, frozen, or cut off), or
+    ///   - is alive and has renewed its other jobs for a whole lease past this job's expiry without
+    ///     renewing this one (`leases_renewed_at`): it does not know it holds the job, e.g. the reply
+    ///     to its claim was lost. The extra lease covers a renewal that skipped the row because
+    ///     someone held its lock for a moment.
+    /// A worker row written by a version before migration 7 has no lease of its own: the rescuer's
+    /// `leaseSeconds` stands in.
     ///
-    /// Binds: grace seconds. Returns: `id`, `state`, `queue` of each rescued job.
-    static func rescueExpired(graceAfterServerStart: Double) -> Query {
+    /// Nothing is rescued until `graceAfterServerStart` seconds after PostgreSQL started (maintenance
+    /// passes the lease): no worker could renew a lease or prove itself alive while the server was
+    /// down, and right after a restart the leader reconnects before the workers do (found by the chaos
+    /// run when a restart took longer than the lease).
+    ///
+    /// Binds: lease seconds, grace seconds. Returns: `id`, `state`, `queue` of each rescued job.
+    static func rescueExpired(leaseSeconds: Double, graceAfterServerStart: Double) -> Query {
         """
         WITH expired AS (
-            SELECT id
-            FROM offload.jobs
-            WHERE state = 'running'
-              AND lease_until < now()
+            SELECT j.id
+            FROM offload.jobs AS j
+            LEFT JOIN offload.workers AS w ON w.id = j.worker_id
+            WHERE j.state = 'running'
+              AND j.lease_until < now()
               AND now() > pg_postmaster_start_time() + make_interval(secs => \(graceAfterServerStart)::float8)
-            ORDER BY lease_until
+              AND (
+                  w.id IS NULL
+                  OR w.heartbeat_at < now() - make_interval(secs => coalesce(w.lease_seconds, \(leaseSeconds)::float8))
+                  OR w.leases_renewed_at > j.lease_until + make_interval(secs => coalesce(w.lease_seconds, \(leaseSeconds)::float8))
+              )
+            ORDER BY j.lease_until
             LIMIT 10000
-            FOR UPDATE SKIP LOCKED
+            FOR UPDATE OF j SKIP LOCKED
         ),
         rescued AS (
             UPDATE offload.jobs AS j

@@ -41,6 +41,12 @@ enum AttemptPolicy {
         return settlement
     }
 
+    /// A job claimed while the worker began to stop, never started: available again at once, the
+    /// attempt not counted and nothing added to its errors (nothing went wrong with it).
+    static func handBackUnstarted(job: ClaimedJob) -> JobOutcome.Settlement {
+        settlement(job, .available, message: nil, type: nil, refund: true)
+    }
+
     /// A failed attempt: retried after the backoff, or dead when it was the last one.
     static func failure(job: ClaimedJob, message: String, type: String, options: FunctionOptions?) -> JobOutcome.Settlement {
         if job.attempt >= job.maxAttempts {

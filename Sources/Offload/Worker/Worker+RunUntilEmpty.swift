@@ -13,13 +13,12 @@ extension Worker {
     /// `run()`. Jobs retried with a backoff are not waited for.
     @discardableResult
     public func runUntilEmpty() async throws -> RunSummary {
-        try await Offload(pool: pool, logger: logger).register(Array(functions.values))
+        try await Offload(pool: ownPool, logger: logger).register(Array(functions.values))
         var attempts = 0
         while true {
-            let claimed = try await claim(limit: configuration.concurrency)
-            if claimed.isEmpty { break }
-            attempts += claimed.count
-            for job in claimed { start(job) }
+            let claimed = try await claimAndStart(limit: configuration.concurrency)
+            if claimed == 0 { break }
+            attempts += claimed
             while running.count > 0 { await waitForASlot(below: 1, timeout: .milliseconds(50)) }
             guard await outcomes.writePending(retryUntil: .now + .seconds(10)) else {
                 throw PGError(.connectionLost, "could not record job outcomes")

@@ -13,7 +13,13 @@ import Synchronization
 public final class Worker: Service {
     /// This worker's id in `offload.workers` and in jobs' `worker_id`.
     public let id: String
+    /// The app's pool, lent to handlers (`JobContext.pool`, `JobContext.transaction`).
     let pool: ConnectionPool
+    /// The worker's own connections, with a pinned search path and timeouts
+    /// (`ownConnectionConfiguration`): one for the claim loop, one for the outcome writer, one for the
+    /// heartbeat, each of which holds at most one at a time, so none of them ever waits for another
+    /// or behind a handler.
+    let ownPool: ConnectionPool
     let functions: [String: Function]
     let configuration: WorkerConfiguration
     let logger: Logger
@@ -23,6 +29,9 @@ public final class Worker: Service {
     /// Wakes the fetch loop: a notify arrived, a slot freed up, or shutdown began.
     let wake = WakeSignal()
     private let stopping = Atomic<Bool>(false)
+    /// The claim statement in flight, cancelled when shutdown begins: a claim blocked by a lock must
+    /// not hold a stopping worker past its deadline.
+    private let claimInFlight = Mutex<Task<[ClaimedJob], any Error>?>(nil)
 
     /// Creates a worker for `functions` (ids must be unique).
     public init(
@@ -39,7 +48,8 @@ public final class Worker: Service {
         var logger = logger
         logger[metadataKey: "worker_id"] = "\(id)"
         self.logger = logger
-        self.outcomes = OutcomeWriter(pool: pool, workerID: id, logger: logger)
+        self.ownPool = ConnectionPool(Self.ownConnectionConfiguration(pool.configuration, configuration), maxConnections: 3)
+        self.outcomes = OutcomeWriter(pool: ownPool, workerID: id, logger: logger)
     }
 
     /// Runs until graceful shutdown (SIGTERM/SIGINT through the `ServiceGroup`) or task cancellation.
@@ -49,14 +59,10 @@ public final class Worker: Service {
     /// removes its `offload.workers` row. A clean stop leaves none of its jobs `running`.
     public func run() async throws {
         // A missing or outdated schema is a clear "run `offload migrate`", not a missing-relation error.
-        try await Migrator(logger: logger).requireCurrent(pool.configuration)
-        try await Offload(pool: pool, logger: logger).register(Array(functions.values))
-        try await pool.execute(
-            WorkerSQL.register(
-                id: id, hostname: ProcessInfo.processInfo.hostName, pid: Int(getpid()),
-                queues: configuration.queues, concurrency: configuration.concurrency
-            )
-        )
+        defer { ownPool.close() }
+        try await Migrator(logger: logger).requireCurrent(ownPool.configuration)
+        try await Offload(pool: ownPool, logger: logger).register(Array(functions.values))
+        try await ownPool.execute(registration)
         logger.info(
             "worker started",
             metadata: [
@@ -74,7 +80,7 @@ public final class Worker: Service {
                     await Maintenance(
                         configuration: self.configuration.maintenance,
                         leaseDuration: self.configuration.leaseDuration,
-                        connectionConfiguration: self.pool.configuration,
+                        connectionConfiguration: self.ownPool.configuration,
                         metrics: self.metrics,
                         logger: self.logger
                     ).run()
@@ -93,6 +99,7 @@ public final class Worker: Service {
     public func beginShutdown() {
         guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
         logger.info("shutting down: no new jobs; waiting for running ones", metadata: ["running": "\(running.count)"])
+        claimInFlight.withLock { $0?.cancel() }
         wake.signal()
     }
 
@@ -110,9 +117,7 @@ public final class Worker: Service {
             if free > 0 {
                 do {
                     let limit = min(free, configuration.claimBatchSize)
-                    let claimed = try await claim(limit: limit)
-                    for job in claimed { start(job) }
-                    mayBeMore = claimed.count == limit
+                    mayBeMore = try await claimAndStart(limit: limit) == limit
                     failureBackoff = .milliseconds(100)
                 } catch {
                     if isStopping { break }
@@ -156,19 +161,41 @@ public final class Worker: Service {
         return true
     }
 
-    /// Claims up to `limit` jobs, from the configured queues in order.
-    func claim(limit: Int) async throws -> [ClaimedJob] {
-        let leaseSeconds = configuration.leaseDuration.seconds
-        return try await pool.withConnection { connection in
-            var claimed: [ClaimedJob] = []
-            for queue in configuration.queues where claimed.count < limit {
-                let query = JobSQL.claimAvailable(
-                    queue: queue, limit: limit - claimed.count, workerID: id, leaseSeconds: leaseSeconds
-                )
-                claimed += try ClaimedJob.all(in: try await connection.query(query))
+    /// Claims up to `limit` jobs from the configured queues in order, starting each queue's jobs as
+    /// soon as they are claimed (so the heartbeat renews their leases from then on). Jobs claimed while
+    /// shutdown began are handed back unstarted. Returns how many were claimed.
+    func claimAndStart(limit: Int) async throws -> Int {
+        var claimedCount = 0
+        for queue in configuration.queues where claimedCount < limit {
+            let claimed = try await claimCancellableByShutdown(queue: queue, limit: limit - claimedCount)
+            claimedCount += claimed.count
+            if isStopping {
+                for job in claimed { outcomes.add(.settled(AttemptPolicy.handBackUnstarted(job: job))) }
+            } else {
+                for job in claimed { start(job) }
             }
-            return claimed
         }
+        return claimedCount
+    }
+
+    /// One claim statement, in a task of its own that `beginShutdown` cancels (the connection then
+    /// asks the server to cancel the statement). A claim that completed all the same returns its jobs.
+    private func claimCancellableByShutdown(queue: String, limit: Int) async throws -> [ClaimedJob] {
+        // Unstructured on purpose: beginShutdown, called from another task, must be able to cancel
+        // this claim alone. It is awaited right here, so it never outlives this call.
+        let task = Task { try await self.claim(queue: queue, limit: limit) }
+        claimInFlight.withLock { $0 = task }
+        defer { claimInFlight.withLock { $0 = nil } }
+        if isStopping { task.cancel() }
+        return try await task.value
+    }
+
+    /// Claims up to `limit` jobs of `queue` on the worker's own pool.
+    func claim(queue: String, limit: Int) async throws -> [ClaimedJob] {
+        let query = JobSQL.claimAvailable(
+            queue: queue, limit: limit, workerID: id, leaseSeconds: configuration.leaseDuration.seconds
+        )
+        return try ClaimedJob.all(in: try await ownPool.query(query))
     }
 
     private func listenForNotifications() async {
@@ -214,7 +241,7 @@ public final class Worker: Service {
         // a no-op job. Passed as an autoclosure, it is not even built when the level is off.
         let logger = self.logger
         let startedAt = ContinuousClock.now
-        metrics.started(function: job.function, queueWaitNanoseconds: Int64(Date().timeIntervalSince(job.runAt) * 1e9))
+        metrics.started(function: job.function, queueWaitNanoseconds: WorkerMetrics.nanoseconds(Date().timeIntervalSince(job.runAt)))
         guard let function = functions[job.function] else {
             let message = "no function \"\(job.function)\" is registered in this worker (it has: \(functions.keys.sorted().joined(separator: ", ")))"
             logger.warning("cannot run job: \(message)", metadata: job.logMetadata)
@@ -270,26 +297,6 @@ public final class Worker: Service {
     }
 
     // MARK: - Background duties
-
-    /// Proves the worker alive, extends its jobs' leases and cancels jobs someone asked to cancel.
-    private func heartbeat() async {
-        let leaseSeconds = configuration.leaseDuration.seconds
-        while !Task.isCancelled {
-            try? await Task.sleep(for: configuration.heartbeatInterval)
-            if Task.isCancelled { return }
-            do {
-                try await pool.execute(WorkerSQL.heartbeat(id: id))
-                let held = running.ids + outcomes.unwrittenJobIDs
-                guard !held.isEmpty else { continue }
-                let rows = try await pool.query(JobSQL.extendLeases(jobIDs: held, workerID: id, leaseSeconds: leaseSeconds)).rows
-                for row in rows where try row.decode(Bool.self, "cancel_requested") {
-                    running.stop(try row.decode(Int64.self, "id"), because: .cancelRequested)
-                }
-            } catch {
-                logger.warning("heartbeat failed", metadata: ["error": "\(error)"])
-            }
-        }
-    }
 
     /// Cancels attempts that ran past their function's timeout.
     private func enforceTimeouts() async {
@@ -361,11 +368,5 @@ public final class Worker: Service {
         let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "host"
         let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
         return "\(host)-\(getpid())-\(suffix)"
-    }
-}
-
-extension Duration {
-    var nanoseconds: Int64 {
-        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
     }
 }

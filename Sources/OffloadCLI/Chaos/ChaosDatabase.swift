@@ -60,7 +60,10 @@ enum ChaosSQL {
             pid integer NOT NULL,
             registered_at timestamptz NOT NULL DEFAULT now()
         );
-        CREATE FUNCTION offload_chaos_remember_worker() RETURNS trigger LANGUAGE plpgsql AS $$
+        -- The workers' sessions pin their search path to pg_catalog: a trigger on Offload's tables
+        -- brings its own.
+        CREATE FUNCTION offload_chaos_remember_worker() RETURNS trigger LANGUAGE plpgsql
+        SET search_path = public, pg_temp AS $$
         BEGIN
             INSERT INTO offload_chaos_workers (id, pid) VALUES (NEW.id, NEW.pid) ON CONFLICT (id) DO NOTHING;
             RETURN NULL;

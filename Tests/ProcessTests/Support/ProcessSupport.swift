@@ -44,13 +44,15 @@ struct FixtureWorker {
     let child: ChildProcess
 
     /// Starts a worker with short intervals (so rescue and maintenance happen within a test) plus
-    /// `extra` arguments, which win.
+    /// `extra` arguments, which win. The lease is generous all the same: these tests run beside the
+    /// rest of the suite on two cores, and a worker starved of processor time for a lease counts as
+    /// dead (a 2 s lease once lost a live worker 19 jobs there).
     static func start(
         _ configuration: ConnectionConfiguration, logDirectory: String, name: String = "worker", _ extra: [String] = []
     ) throws -> FixtureWorker {
         let arguments = [
             "fixture-worker",
-            "--lease-ms", "2000", "--heartbeat-ms", "200", "--maintenance-ms", "200", "--poll-ms", "100",
+            "--lease-ms", "8000", "--heartbeat-ms", "400", "--maintenance-ms", "200", "--poll-ms", "100",
             "--shutdown-deadline-ms", "10000", "--max-connections", "8",
             "--exit-with-parent", "\(getpid())",
         ] + extra
