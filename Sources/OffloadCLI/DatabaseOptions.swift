@@ -33,9 +33,11 @@ struct DatabaseOptions: ParsableArguments {
     }
 
     /// A client on a small pool, after checking that the server answers and the schema is current
-    /// (else an error that says to run `offload migrate`).
+    /// (else an error that says to run `offload migrate`). Its sessions pin the search path, so no
+    /// command run by an operator resolves an operator or function an app login planted
+    /// (docs/security.md).
     func offload() async throws -> Offload {
-        let configuration = try configuration()
+        let configuration = try configuration().pinningSearchPath()
         try await checked(configuration) {
             try await Migrator(logger: Self.quietLogger).requireCurrent(configuration)
         }
