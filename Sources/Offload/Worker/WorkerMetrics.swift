@@ -44,7 +44,7 @@ final class WorkerMetrics: Sendable {
     /// whoever enqueued it: one in the year 1700 is 10^19 ns ago, and `Int64(_:)` traps on that.
     static func nanoseconds(_ seconds: Double) -> Int64 {
         let nanoseconds = seconds * 1e9
-        guard nanoseconds.isFinite else { return nanoseconds > 0 ? .max : 0 }
+        if nanoseconds.isNaN { return 0 }
         // 2^63 exactly; Double(Int64.max) rounds up to it, so compare with >=.
         if nanoseconds >= 9_223_372_036_854_775_808.0 { return .max }
         if nanoseconds <= -9_223_372_036_854_775_808.0 { return .min }
