@@ -30,12 +30,11 @@ if [ ! -x "$offload" ]; then
     exit 1
 fi
 
-# Fresh every run, so no state leaks between runs. Only a folder that holds one of
-# our clusters is deleted: OFFLOAD_TEST_DIR pointed at anything else is left alone.
-if [ -f "$dir/data/PG_VERSION" ]; then
-    "$offload" local stop --dir "$dir" --port "$port" >&2
-    rm -rf -- "$dir"
-fi
+# Fresh every run, so no state leaks between runs. `local destroy` deletes only a
+# folder that holds one of our clusters (OFFLOAD_TEST_DIR pointed at anything else
+# is left alone), wherever it lives (as root, /var/tmp when the server's user
+# cannot reach this checkout).
+"$offload" local destroy --dir "$dir" --port "$port" >&2
 
 stop_cluster() {
     "$offload" local stop --dir "$dir" --port "$port" >&2 || true
@@ -47,7 +46,7 @@ trap 'exit 143' TERM
 
 DATABASE_URL=$("$offload" local start --dir "$dir" --port "$port")
 export DATABASE_URL
-echo "Using throwaway PostgreSQL at $DATABASE_URL (log: $dir/postgres.log)" >&2
+echo "Using throwaway PostgreSQL at $DATABASE_URL" >&2
 
 status=0
 "$@" || status=$?

@@ -124,7 +124,7 @@ struct StartupFailureTests {
     static func throwawayTestCluster() async throws -> PrivateCluster? {
         let server = try OffloadTestDatabase.serverConfiguration()
         let directory = ProcessInfo.processInfo.environment["OFFLOAD_TEST_DIR"] ?? ".offload/test-postgres"
-        let expected = try LocalCluster.resolve(directory: directory, port: 1)
+        let expected = try await LocalCluster.resolve(directory: directory, port: 1).placed()
         let admin = try await Connection.connect(server)
         guard let dataDirectory = try? await admin.query("SHOW data_directory").single(String.self, "data_directory"),
               URL(fileURLWithPath: dataDirectory).standardizedFileURL.path == expected.dataDirectory

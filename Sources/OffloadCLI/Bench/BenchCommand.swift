@@ -112,7 +112,7 @@ struct BenchCommand: AsyncParsableCommand {
     private func serverConfiguration() async throws -> (ConnectionConfiguration, LocalCluster?) {
         if let databaseURL, !databaseURL.isEmpty { return (ConnectionConfiguration(databaseURL), nil) }
         if let configuration = ConnectionConfiguration.fromEnvironment() { return (configuration, nil) }
-        let cluster = try LocalCluster.resolve(directory: localDir, port: localPort)
+        let cluster = try await LocalCluster.resolve(directory: localDir, port: localPort).placed()
         Self.printProgress("no DATABASE_URL: starting a local PostgreSQL in \(cluster.directory)")
         let outcome = try await cluster.start()
         return (ConnectionConfiguration(outcome.url), outcome.wasRunning ? nil : cluster)

@@ -52,9 +52,9 @@ struct ChaosCommand: AsyncParsableCommand {
         let given = databaseURL.flatMap { $0.isEmpty ? nil : ConnectionConfiguration($0) } ?? ConnectionConfiguration.fromEnvironment()
         let explicitURL = given != nil
         if let localDir {
-            cluster = try LocalCluster.resolve(directory: localDir, port: localPort)
+            cluster = try await LocalCluster.resolve(directory: localDir, port: localPort).placed()
         } else if !explicitURL {
-            cluster = try LocalCluster.resolve(directory: ".offload/chaos-postgres", port: localPort)
+            cluster = try await LocalCluster.resolve(directory: ".offload/chaos-postgres", port: localPort).placed()
         }
         if let cluster, !(explicitURL && localDir == nil) {
             let outcome = try await cluster.start()

@@ -31,6 +31,9 @@ public struct LocalCluster: Sendable, Equatable {
     /// A cluster deleted after use (tests): created with `initdb --no-sync`, which takes a quarter of
     /// the time; an OS crash could corrupt it, which does not matter for it. Defaults to false.
     public var isEphemeral = false
+    /// The folder that was asked for, when the cluster lives elsewhere because the server's user
+    /// cannot reach it (see `placed()`); nil when it lives where it was asked to.
+    public var requestedDirectory: String?
 
     /// A cluster in `directory` (made absolute against the current directory) on `port`.
     public init(directory: String, port: Int) {

@@ -12,14 +12,15 @@ public struct LocalCommand: AsyncParsableCommand {
             authentication is "trust", so only use it on a machine you control.
 
             When run as root, the server runs as the 'postgres' user (or a system user 'offload', \
-            created on first use), because PostgreSQL refuses to run as root; that user must be able \
-            to reach the folder.
+            created on first use), because PostgreSQL refuses to run as root. When that user cannot \
+            reach the folder (root's home is mode 700), the cluster lives in a folder of its own under \
+            /var/tmp named after the one asked for; every subcommand finds it there.
 
             Programs are found via $OFFLOAD_PG_BINDIR, pg_config --bindir, /usr/lib/postgresql/*/bin \
             or PATH. Example:
               export DATABASE_URL=$(offload local start)
             """,
-        subcommands: [Start.self, Stop.self, Status.self, URLCommand.self]
+        subcommands: [Start.self, Stop.self, Status.self, URLCommand.self, Destroy.self]
     )
 
     public init() {}
@@ -36,8 +37,9 @@ struct LocalClusterOptions: ParsableArguments {
     @Option(help: "The TCP port on 127.0.0.1. Defaults to $OFFLOAD_LOCAL_PORT, else 54329.")
     var port: Int?
 
-    func cluster() throws -> LocalCluster {
-        try LocalCluster.resolve(directory: dir, port: port)
+    /// The cluster these options name, where it really lives (see `LocalCluster.placed()`).
+    func cluster() async throws -> LocalCluster {
+        try await LocalCluster.resolve(directory: dir, port: port).placed()
     }
 }
 
@@ -60,7 +62,10 @@ extension LocalCommand {
         }
 
         func run() async throws {
-            let cluster = try options.cluster()
+            let cluster = try await options.cluster()
+            if let requested = cluster.requestedDirectory {
+                printError("The server's user cannot reach \(requested); the cluster lives in \(cluster.directory) instead")
+            }
             let outcome = try await cluster.start(timeout: .seconds(timeout))
             if outcome.created { printError("Created a PostgreSQL cluster in \(cluster.dataDirectory)") }
             if outcome.wasRunning {
@@ -83,7 +88,7 @@ extension LocalCommand {
         @OptionGroup var options: LocalClusterOptions
 
         func run() async throws {
-            let cluster = try options.cluster()
+            let cluster = try await options.cluster()
             let stopped = try await cluster.stop()
             printError(stopped ? "Stopped PostgreSQL in \(cluster.dataDirectory)" : "Not running.")
         }
@@ -97,7 +102,7 @@ extension LocalCommand {
         @OptionGroup var options: LocalClusterOptions
 
         func run() async throws {
-            let cluster = try options.cluster()
+            let cluster = try await options.cluster()
             let status = try await cluster.status()
             let state = status.isRunning ? "running" : status.isInitialized ? "stopped" : "not created"
             print("""
@@ -110,6 +115,20 @@ extension LocalCommand {
         }
     }
 
+    struct Destroy: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Stop the server and delete the cluster, data included.",
+            discussion: "Deletes only a folder that holds a cluster. Harmless when there is none.")
+
+        @OptionGroup var options: LocalClusterOptions
+
+        func run() async throws {
+            let cluster = try await options.cluster()
+            let deleted = try await cluster.destroy()
+            printError(deleted ? "Deleted the cluster in \(cluster.directory)" : "No cluster in \(cluster.directory).")
+        }
+    }
+
     struct URLCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "url",
@@ -118,7 +137,7 @@ extension LocalCommand {
         @OptionGroup var options: LocalClusterOptions
 
         func run() async throws {
-            let cluster = try options.cluster()
+            let cluster = try await options.cluster()
             // A running server's postmaster.pid knows its real port; no programs needed.
             print(cluster.url(port: cluster.recordedPort))
         }

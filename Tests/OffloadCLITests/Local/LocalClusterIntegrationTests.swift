@@ -55,25 +55,51 @@ struct LocalClusterIntegrationTests {
         #expect(try await cluster.status(binaries: binaries).isRunning == false)
     }
 
-    /// PostgreSQL runs as another user when we are root; a folder that user cannot
-    /// reach must fail early, clearly, and without leaving folders behind.
-    @Test(.enabled(if: geteuid() == 0, "only root switches users"))
-    func unreachableFolderIsExplainedWhenRoot() async throws {
+    /// PostgreSQL runs as another user when we are root; a folder that user cannot reach (root's home,
+    /// a `mktemp -d` folder: mode 700) moves the cluster to /var/tmp, where every later command finds
+    /// it, and nothing is created in the folder asked for.
+    @Test(.enabled(if: geteuid() == 0, "only root switches users"), .timeLimit(.minutes(2)))
+    func anUnreachableFolderMovesTheClusterWhereTheServersUserCanRunIt() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let locked = folder.path + "/locked"
         try FileManager.default.createDirectory(atPath: locked, withIntermediateDirectories: false,
                                                 attributes: [.posixPermissions: 0o700])
-        let cluster = LocalCluster(directory: locked + "/pg", port: try freePort())
+        let asked = try LocalCluster.resolve(directory: locked + "/pg", port: try freePort())
+        let cluster = try await asked.placed()
+        #expect(cluster.requestedDirectory == asked.directory)
+        #expect(cluster.directory == "/var/tmp/" + LocalCluster.fallbackName(for: asked.directory))
+        let binaries = try await PostgresBinaries.find()
         do {
-            _ = try await cluster.start()
-            Issue.record("started in a folder the server user cannot reach")
-        } catch let error as LocalClusterError {
-            #expect(error.code == .directoryNotReachable)
-            #expect(error.message.contains(locked))
-            #expect(error.message.contains("--dir"))
+            let started = try await cluster.start(binaries: binaries)
+            let psql = try #require(binaries.psql)
+            let query = try await Subprocess.run(
+                psql, ["-X", "-At", started.url, "-c", "select 1"], environment: ServerAccount.cleanEnvironment())
+            #expect(query.output.trimmingCharacters(in: .whitespacesAndNewlines) == "1", "\(query.output)")
+
+            // Found again by a later command, and reported running there.
+            let again = try await asked.placed()
+            #expect(again.directory == cluster.directory)
+            #expect(try await again.status(binaries: binaries).isRunning)
+
+            #expect(try await again.destroy(binaries: binaries))
+        } catch {
+            _ = try? await cluster.destroy(binaries: binaries)
+            throw error
         }
         #expect(!FileManager.default.fileExists(atPath: cluster.directory))
+        #expect(!FileManager.default.fileExists(atPath: asked.directory))
+    }
+
+    /// `destroy` deletes a cluster's folder and nothing that isn't one.
+    @Test func destroyRefusesAFolderThatHoldsNoCluster() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        try "keep me".write(toFile: folder.path + "/notes.txt", atomically: true, encoding: .utf8)
+        let cluster = LocalCluster(directory: folder.path, port: 1)
+        await #expect(throws: LocalClusterError.self) { try await cluster.destroy() }
+        #expect(FileManager.default.fileExists(atPath: folder.path + "/notes.txt"))
+        #expect(try await LocalCluster(directory: folder.path + "/none", port: 1).destroy() == false)
     }
 }
 

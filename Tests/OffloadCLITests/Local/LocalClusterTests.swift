@@ -84,4 +84,15 @@ struct LocalClusterTests {
         #expect(LocalCluster.ancestors(of: "/a/b/c") == ["/", "/a", "/a/b", "/a/b/c"])
         #expect(LocalCluster.deepestExistingAncestor(of: "/tmp/surely/not/here/\(UUID())") == "/tmp")
     }
+
+    @Test func theFallbackFolderIsNamedAfterThePathAskedFor() {
+        let name = LocalCluster.fallbackName(for: "/root/offload/.offload/postgres")
+        #expect(name.hasPrefix("offload-offload-postgres-"))
+        #expect(name == LocalCluster.fallbackName(for: "/root/offload/.offload/postgres"))
+        #expect(name != LocalCluster.fallbackName(for: "/root/other/.offload/postgres"))
+        #expect(!LocalCluster.fallbackName(for: "/tmp/it's here/$(x)").contains { "'$()/ ".contains($0) })
+        let cluster = LocalCluster(directory: "/root/offload/.offload/postgres", port: 54329)
+        #expect(cluster.fallback.directory == "/var/tmp/" + name)
+        #expect(cluster.fallback.requestedDirectory == cluster.directory)
+    }
 }

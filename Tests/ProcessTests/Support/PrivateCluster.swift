@@ -25,7 +25,7 @@ struct PrivateCluster {
         let base = ProcessInfo.processInfo.environment["OFFLOAD_TEST_DIR"].map {
             URL(fileURLWithPath: $0).deletingLastPathComponent().path
         } ?? ".offload"
-        var cluster = try LocalCluster.resolve(directory: "\(base)/\(name)-\(port)", port: port)
+        var cluster = try await LocalCluster.resolve(directory: "\(base)/\(name)-\(port)", port: port).placed()
         cluster.isEphemeral = true
         try? FileManager.default.removeItem(atPath: cluster.directory)
         let outcome = try await cluster.start(binaries: binaries, timeout: .seconds(60))
