@@ -155,12 +155,15 @@ public actor Connection: Queryable {
         _ = pq.executeScript("DEALLOCATE \(name)")
     }
 
-    /// Whether a prepared statement failed because the server no longer has it as it was prepared.
+    /// Whether a prepared statement failed because the server no longer has it as it was prepared:
+    /// 26000 (it was deallocated, e.g. `DISCARD ALL`) or 0A000 ("cached plan must not change result
+    /// type", after a table was altered). Matched by SQLSTATE alone, never by message text, which
+    /// depends on the server's `lc_messages`; another 0A000 merely costs one re-prepare, and its own
+    /// error comes back from the second try.
     private static func isStale(_ result: PQResult) -> Bool {
         guard let error = result.error else { return false }
         return error.sqlState == SQLState.invalidSQLStatementName.rawValue
-            || (error.sqlState == SQLState.featureNotSupported.rawValue
-                && error.message.contains("cached plan must not change result type"))
+            || error.sqlState == SQLState.featureNotSupported.rawValue
     }
 
     private func mapError(_ error: PQServerError) -> PGError {

@@ -1,6 +1,10 @@
 /// An error from the PostgreSQL client: what went wrong, with the server's fields when there are any.
 ///
-/// `description` stays terse and never contains SQL text, parameter values or passwords.
+/// `description` stays terse and never contains SQL text, parameter values or passwords. The server's
+/// DETAIL line of an integrity-constraint violation (SQLSTATE class 23) stays out of it too: it echoes
+/// values (`Key (unique_key)=(…) already exists`, the failing row), which would otherwise reach logs
+/// and the jobs' `errors` column. Other DETAIL lines explain (`\u0000 cannot be converted to text`)
+/// and stay. `detail` always has it.
 public struct PGError: Error, Sendable, CustomStringConvertible {
     /// What kind of failure this is. Extensible: match known codes, treat others generically.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
@@ -28,7 +32,7 @@ public struct PGError: Error, Sendable, CustomStringConvertible {
     public var sqlState: SQLState?
     /// The primary message (the server's, or ours).
     public var message: String
-    /// The server's detail line.
+    /// The server's detail line. Part of `description` unless it may quote data (`echoesData`).
     public var detail: String?
     /// The server's hint line.
     public var hint: String?
@@ -48,10 +52,14 @@ public struct PGError: Error, Sendable, CustomStringConvertible {
         self.column = column
     }
 
+    /// Whether the server's DETAIL may quote stored values: integrity-constraint violations (class 23)
+    /// name the key or row that failed.
+    public var echoesData: Bool { sqlState?.errorClass == "23" }
+
     public var description: String {
         var text = message
         if let sqlState { text += " (SQLSTATE \(sqlState.rawValue))" }
-        if let detail { text += "\nDETAIL: \(detail)" }
+        if let detail, !echoesData { text += "\nDETAIL: \(detail)" }
         if let hint { text += "\nHINT: \(hint)" }
         return text
     }

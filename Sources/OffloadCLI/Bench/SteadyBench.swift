@@ -31,6 +31,7 @@ struct SteadyBench {
         let settings = context.settings
         let worker = try await context.startWorker(concurrency: settings.concurrency, claimBatch: settings.claimBatch)
         var best: Step?
+        var slowest: Step?
         var lowestFailure: Int?
         do {
             var rate = settings.steadyStartRate
@@ -42,6 +43,7 @@ struct SteadyBench {
                 if step.passed {
                     if step.rate > best?.rate ?? 0 { best = step }
                 } else {
+                    if step.rate < slowest?.rate ?? .max { slowest = step }
                     lowestFailure = min(lowestFailure ?? .max, rate)
                 }
                 let low = best?.rate ?? 0
@@ -59,7 +61,10 @@ struct SteadyBench {
         }
         try await worker.stop()
         guard let best else {
-            throw BenchError("steady state: the worker did not keep up even at \(settings.steadyStartRate) jobs/s")
+            // A figure, not a failure: on a machine busy with other work (a test suite beside it) even
+            // the first rate can fall behind. Reported as 0 jobs/s kept up, with the lag it had.
+            context.progress("  steady state: did not keep up even at \(settings.steadyStartRate) jobs/s; reporting 0")
+            return Outcome(jobsPerSecond: 0, lagP99Milliseconds: slowest?.lagP99Milliseconds ?? 0)
         }
         return Outcome(jobsPerSecond: best.achievedRate, lagP99Milliseconds: best.lagP99Milliseconds)
     }
