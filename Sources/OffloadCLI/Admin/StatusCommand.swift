@@ -58,7 +58,7 @@ struct StatusCommand: AsyncParsableCommand {
                 throw error
             } catch {
                 // A watch outlives a server restart: say what failed, try again next round.
-                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                FileHandle.standardError.write(Data("error: \(String(describing: error).escapingControlCharacters(keepingNewlines: true))\n".utf8))
             }
             try await Task.sleep(for: watch)
         }
