@@ -1,3 +1,4 @@
+import Foundation
 import Metrics
 import Synchronization
 
@@ -42,6 +43,12 @@ final class WorkerMetrics: Sendable {
 
     func started(function: String, queueWaitNanoseconds: Int64) {
         metrics(function).queueWait.recordNanoseconds(max(0, queueWaitNanoseconds))
+    }
+
+    /// Records the queue wait of a job that became runnable at `runAt` and starts `now`. Any `run_at`
+    /// the database holds (1700-01-01, -infinity, year 294276) gives a clamped wait, never a trap.
+    func started(function: String, runAt: Date, now: Date = Date()) {
+        started(function: function, queueWaitNanoseconds: now.nanosecondsSince(runAt))
     }
 
     func finished(function: String, runNanoseconds: Int64, state: JobState) {

@@ -134,8 +134,12 @@ struct JobsRetryCommand: AsyncParsableCommand {
 
     /// A duration back from now (`2h`), or an ISO 8601 time.
     static func parseSince(_ text: String) throws -> TimePoint {
-        if let duration = try? DurationParser.parse(text) { return .ago(duration) }
-        if let date = try? TimestampParser.parse(text) { return .date(date) }
+        if (try? DurationParser.parse(text)) != nil { return .ago(try DurationParser.parseAgo(text)) }
+        do {
+            return .date(try TimestampParser.parse(text))
+        } catch where error.reason != nil {
+            throw error  // shaped like a time, but names none: say what is wrong with it
+        } catch {}
         throw ValidationError("\"\(text)\" is neither a duration (e.g. 30m, 2h, 7d) nor an ISO 8601 time (e.g. 2026-11-29T05:00:00Z)")
     }
 }
