@@ -38,27 +38,6 @@ public struct ConnectionConfiguration: Sendable {
     /// `target` with any password replaced by `***`, safe for logs and error messages.
     public var redactedTarget: String { Self.redact(target) }
 
-    /// Replaces the password in a URL (`postgres://user:secret@host`) or conninfo (`password=secret`).
-    public static func redact(_ target: String) -> String {
-        var text = target
-        // URL form: scheme://user:password@host
-        if let schemeEnd = text.range(of: "://") {
-            let authorityStart = schemeEnd.upperBound
-            let authorityEnd = text[authorityStart...].firstIndex(where: { $0 == "/" || $0 == "?" }) ?? text.endIndex
-            if let at = text[authorityStart..<authorityEnd].lastIndex(of: "@"),
-               let colon = text[authorityStart..<at].firstIndex(of: ":") {
-                text.replaceSubrange(text.index(after: colon)..<at, with: "***")
-            }
-        }
-        // password=… as a conninfo keyword or a URL query parameter, quoted or not.
-        let pattern = #"(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]*)"#
-        if let regex = try? NSRegularExpression(pattern: pattern, options: [.caseInsensitive]) {
-            let range = NSRange(text.startIndex..., in: text)
-            text = regex.stringByReplacingMatches(in: text, range: range, withTemplate: "$1***")
-        }
-        return text
-    }
-
     /// `message` with this configuration's password (and the whole target) replaced by `***`.
     ///
     /// libpq never prints a password it recognised as one, but it does echo what it took for a
@@ -67,35 +46,12 @@ public struct ConnectionConfiguration: Sendable {
     public func scrub(_ message: String) -> String {
         var text = message
         if !target.isEmpty, text.contains(target) { text = text.replacingOccurrences(of: target, with: redactedTarget) }
-        for password in passwords where password.count >= 3 {
-            text = text.replacingOccurrences(of: password, with: "***")
+        // Longest first, so that a password is replaced whole before any piece of it.
+        let secrets = Self.passwordSpans(in: target).flatMap(\.secrets)
+        for secret in Set(secrets).sorted(by: { $0.count > $1.count }) where secret.count >= 3 || secret.hasSuffix("@") && secret.count >= 2 {
+            text = text.replacingOccurrences(of: secret, with: "***")
         }
         return text
-    }
-
-    /// The passwords `target` contains, as written and percent-decoded.
-    var passwords: [String] {
-        var found: [String] = []
-        if let schemeEnd = target.range(of: "://") {
-            let authorityEnd = target[schemeEnd.upperBound...].firstIndex(where: { $0 == "/" || $0 == "?" }) ?? target.endIndex
-            let authority = target[schemeEnd.upperBound..<authorityEnd]
-            if let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") {
-                let password = String(authority[authority.index(after: colon)..<at])
-                found.append(password)
-                if let decoded = password.removingPercentEncoding, decoded != password { found.append(decoded) }
-            }
-        }
-        let pattern = #"password\s*=\s*('(?:[^'\\]|\\.)*'|[^\s&]*)"#
-        if let regex = try? NSRegularExpression(pattern: pattern, options: [.caseInsensitive]) {
-            for match in regex.matches(in: target, range: NSRange(target.startIndex..., in: target)) {
-                guard let range = Range(match.range(at: 1), in: target) else { continue }
-                var value = String(target[range])
-                if value.hasPrefix("'"), value.hasSuffix("'"), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
-                found.append(value)
-                if let decoded = value.removingPercentEncoding, decoded != value { found.append(decoded) }
-            }
-        }
-        return found.filter { !$0.isEmpty }
     }
 
     /// The search path of Offload's own sessions: the system catalog, then the session's own

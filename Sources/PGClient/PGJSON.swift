@@ -53,7 +53,41 @@ public struct PGJSON: PGEncodable {
         do {
             return try sharedDecoder.decode(T.self, from: Data(text.utf8))
         } catch let error as DecodingError {
-            throw PGError(.decoding, "cannot decode JSON as \(T.self): \(error.readableDescription)")
+            throw PGError(.decoding, "cannot decode JSON as \(T.self): \(describe(error, text: text))")
+        }
+    }
+
+    /// The decoding error in words. Foundation's decoder reports a number that does not fit its type
+    /// (`99999999999999999999` or `1.5` for an `Int`) as "The given data was not valid JSON", with no
+    /// path; when the text is in fact valid JSON, say so and point at the numbers that fit no integer.
+    static func describe(_ error: DecodingError, text: String) -> String {
+        guard case .dataCorrupted(let context) = error, context.codingPath.isEmpty,
+              let tree = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+        else { return error.readableDescription }
+        var suspects: [String] = []
+        findNonIntegers(tree, path: "$", into: &suspects)
+        var message = "the JSON is valid but does not match the type"
+        if suspects.isEmpty {
+            message += " (\(context.debugDescription))"
+        } else {
+            let shown = suspects.prefix(5).joined(separator: ", ")
+            message += "; numbers that fit no integer type (too large, or with a fraction), one of which is probably declared as an integer: \(shown)"
+        }
+        return message
+    }
+
+    /// Paths and values of the numbers in a `JSONSerialization` tree that are not whole `Int64`s.
+    private static func findNonIntegers(_ value: Any, path: String, into found: inout [String]) {
+        switch value {
+        case let object as [String: Any]:
+            for key in object.keys.sorted() { findNonIntegers(object[key]!, path: "\(path).\(key)", into: &found) }
+        case let array as [Any]:
+            for (index, element) in array.enumerated() { findNonIntegers(element, path: "\(path)[\(index)]", into: &found) }
+        case let number as NSNumber:
+            // true and false are 1 and 0 here: whole numbers, never suspects.
+            if Int64(exactly: number.doubleValue) == nil { found.append("\(path) = \(number.stringValue)") }
+        default:
+            break
         }
     }
 }

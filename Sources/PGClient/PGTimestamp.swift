@@ -100,6 +100,13 @@ enum PGTimestampParser {
     }
 
     static func general(_ bytes: UnsafeBufferPointer<UInt8>) -> Date? {
+        guard let fields = fields(bytes), fields.problem == nil else { return nil }
+        return fields.date
+    }
+
+    /// The fields of `YYYY-MM-DD[ T]HH:MM:SS[.ffffff][±HH[:MM[:SS]]][ BC]`, unchecked; nil when the text
+    /// has another shape. The year has at most 9 digits, so no arithmetic on it can overflow.
+    static func fields(_ bytes: UnsafeBufferPointer<UInt8>) -> TimestampFields? {
         var index = 0
         func number(maxDigits: Int = 18) -> Int64? {
             var value: Int64 = 0
@@ -116,7 +123,7 @@ enum PGTimestampParser {
             index += 1
             return true
         }
-        guard var year = number(), expect("-"), let month = number(maxDigits: 2), expect("-"),
+        guard var year = number(maxDigits: 9), expect("-"), let month = number(maxDigits: 2), expect("-"),
               let day = number(maxDigits: 2), expect(" ") || expect("T"),
               let hour = number(maxDigits: 2), expect(":"), let minute = number(maxDigits: 2), expect(":"),
               let second = number(maxDigits: 2)
@@ -136,18 +143,83 @@ enum PGTimestampParser {
             index += 1
             guard let offsetHours = number(maxDigits: 2) else { return nil }
             var offset = offsetHours * 3600
-            if expect(":"), let offsetMinutes = number(maxDigits: 2) { offset += offsetMinutes * 60 }
-            if expect(":"), let offsetSecs = number(maxDigits: 2) { offset += offsetSecs }
+            if expect(":") {
+                guard let offsetMinutes = number(maxDigits: 2), offsetMinutes < 60 else { return nil }
+                offset += offsetMinutes * 60
+            }
+            if expect(":") {
+                guard let offsetSecs = number(maxDigits: 2), offsetSecs < 60 else { return nil }
+                offset += offsetSecs
+            }
             offsetSeconds = sign * offset
         }
         if index + 3 <= bytes.count, bytes[index...].elementsEqual(" BC".utf8) {
             year = 1 - year
             index += 3
         }
-        guard index == bytes.count, (1...12).contains(month), (1...31).contains(day) else { return nil }
+        guard index == bytes.count else { return nil }
+        return TimestampFields(
+            year: year, month: month, day: day, hour: hour, minute: minute, second: second, micros: micros,
+            offsetSeconds: offsetSeconds
+        )
+    }
+}
+
+/// A timestamp's fields as written (the year astronomical: 1 BC is 0), before any check.
+struct TimestampFields {
+    var year, month, day, hour, minute, second, micros, offsetSeconds: Int64
+
+    /// PostgreSQL's limit on a UTC offset: 15:59:59 either way (`TZDISP_LIMIT`).
+    static let maximumOffsetSeconds: Int64 = 15 * 3600 + 59 * 60 + 59
+
+    /// Why these fields name no moment, or nil: February 30 is not March 2, and +99:00 is no offset.
+    /// `24:00:00` and a leap second (`:60`) are taken, as PostgreSQL takes them.
+    var problem: String? {
+        guard (1...12).contains(month) else { return "there is no month \(month)" }
+        let daysInMonth = CivilCalendar.daysInMonth(year: year, month: month)
+        guard (1...daysInMonth).contains(day) else {
+            return "\(CivilCalendar.monthNames[Int(month) - 1]) \(year) has \(daysInMonth) days, not \(day)"
+        }
+        guard hour < 24 || (hour == 24 && minute == 0 && second == 0 && micros == 0),
+              minute < 60, second <= 60
+        else {
+            func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
+            return "\(two(hour)):\(two(minute)):\(two(second)) is not a time of day"
+        }
+        guard abs(offsetSeconds) <= Self.maximumOffsetSeconds else {
+            return "a UTC offset must be between -15:59 and +15:59"
+        }
+        return nil
+    }
+
+    /// The moment, for fields without a `problem`.
+    var date: Date {
         let days = CivilCalendar.daysSinceEpoch(year: year, month: month, day: day)
         let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
         return Date(timeIntervalSince1970: Double(seconds) + Double(micros) / 1_000_000)
+    }
+}
+
+extension Date {
+    /// Why a typed timestamp is refused.
+    package struct TimestampTextError: Error, Sendable, Equatable {
+        /// What is wrong, e.g. "February 2026 has 28 days, not 30"; nil when the text is no timestamp.
+        package let reason: String?
+    }
+
+    /// Parses a timestamp a person typed, in PostgreSQL's or ISO 8601's form with a numeric offset
+    /// (`2026-11-29 05:00:00+00`, `2026-11-29T07:00:00+02:00`), checking every field and PostgreSQL's
+    /// range (4713 BC to 294276 AD), where the decoder of PostgreSQL's own output trusts it.
+    package init(checkedTimestamp text: String) throws(TimestampTextError) {
+        var text = text
+        let fields = text.withUTF8 { PGTimestampParser.fields($0) }
+        guard let fields else { throw TimestampTextError(reason: nil) }
+        if let problem = fields.problem { throw TimestampTextError(reason: problem) }
+        let date = fields.date
+        guard (try? date.pgText()) != nil else {
+            throw TimestampTextError(reason: "it is outside PostgreSQL's range (4713 BC to 294276 AD)")
+        }
+        self = date
     }
 }
 
@@ -161,6 +233,17 @@ enum CivilCalendar {
         let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
         return era * 146_097 + dayOfEra - 719_468
     }
+
+    /// 28 to 31.
+    static func daysInMonth(year: Int64, month: Int64) -> Int64 {
+        let next = month == 12 ? daysSinceEpoch(year: year + 1, month: 1, day: 1) : daysSinceEpoch(year: year, month: month + 1, day: 1)
+        return next - daysSinceEpoch(year: year, month: month, day: 1)
+    }
+
+    static let monthNames = [
+        "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+        "November", "December",
+    ]
 
     static func date(fromDaysSinceEpoch days: Int64) -> (year: Int64, month: Int64, day: Int64) {
         let z = days + 719_468

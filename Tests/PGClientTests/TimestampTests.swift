@@ -71,3 +71,44 @@ struct TimestampRangeTests {
         #expect(throws: PGError.self) { try Date(timeIntervalSince1970: seconds).pgText() }
     }
 }
+
+/// Issue 13, findings 2 and 9: what the database or a user gives never crashes a reader, and a typed
+/// timestamp that names no moment is refused instead of rolled over.
+@Suite("Timestamps at the edges")
+struct TimestampEdgeTests {
+    /// PostgreSQL's extremes, decoded without a trap (and `-infinity` as distantPast).
+    @Test(arguments: [
+        "294276-12-31 23:59:59.999999+00", "4714-11-24 00:00:00+00 BC", "0001-01-01 00:00:00+00 BC",
+        "1700-01-01 00:00:00+00", "-infinity", "infinity",
+    ])
+    func extremeServerValuesDecode(text: String) throws {
+        let date = try Date(pgText: text)
+        #expect(date.timeIntervalSince1970.isFinite)
+    }
+
+    /// A year with more digits than any PostgreSQL prints is refused, not overflowed.
+    @Test func hugeYearsAreRefusedNotOverflowed() {
+        #expect(throws: PGError.self) { try Date(pgText: "999999999999999999-01-01 00:00:00+00") }
+        #expect(throws: Date.TimestampTextError.self) { try Date(checkedTimestamp: "999999999999999999-01-01 00:00:00+00") }
+    }
+
+    @Test(arguments: [
+        ("2026-02-30 00:00:00+00", "February 2026 has 28 days, not 30"),
+        ("2024-02-30 00:00:00+00", "February 2024 has 29 days, not 30"),
+        ("2026-04-31 00:00:00+00", "April 2026 has 30 days, not 31"),
+        ("2026-13-01 00:00:00+00", "there is no month 13"),
+        ("2026-01-01 25:00:00+00", "25:00:00 is not a time of day"),
+        ("2026-01-01 00:00:00+99:00", "a UTC offset must be between -15:59 and +15:59"),
+        ("2026-01-01 00:00:00-16", "a UTC offset must be between -15:59 and +15:59"),
+        ("300000-01-01 00:00:00+00", "it is outside PostgreSQL's range (4713 BC to 294276 AD)"),
+        ("5000-01-01 00:00:00+00 BC", "it is outside PostgreSQL's range (4713 BC to 294276 AD)"),
+    ])
+    func impossibleTimestampsAreRefusedWithAReason(text: String, reason: String) {
+        #expect(throws: Date.TimestampTextError(reason: reason)) { try Date(checkedTimestamp: text) }
+    }
+
+    @Test(arguments: ["2024-02-29 12:00:00+00", "2026-01-01 24:00:00+00", "2026-01-01 00:00:00+15:59", "2026-06-30 23:59:60+00"])
+    func possibleTimestampsAreTaken(text: String) throws {
+        _ = try Date(checkedTimestamp: text)
+    }
+}

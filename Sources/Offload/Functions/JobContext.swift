@@ -21,7 +21,10 @@ public struct JobContext: Sendable {
     public var logger: Logger {
         var logger = workerLogger
         logger.handler.metadata.merge(
-            ["job_id": "\(jobID)", "function": "\(function)", "queue": "\(queue)", "attempt": "\(attempt)"]
+            [
+                "job_id": "\(jobID)", "function": "\(function.escapingControlCharacters)",
+                "queue": "\(queue.escapingControlCharacters)", "attempt": "\(attempt)",
+            ]
         ) { _, job in job }
         return logger
     }

@@ -18,7 +18,9 @@ enum RegistrySQL {
         // (seen when the example's API and workers started at the same moment).
         let functions = functions.sorted { $0.id < $1.id }
         let events = functions.map { function in PGJSON(rawJSON: (try? PGJSON(function.events).text) ?? "[]") }
-        let timeouts = functions.map { Int($0.options.timeout.seconds * 1000) }
+        // The column is an `integer` of milliseconds; longer timeouts (over 24 days) are recorded as its
+        // maximum rather than trap or fail the upsert. The worker enforces the real one.
+        let timeouts = functions.map { Int(Int32(saturating: $0.options.timeout.seconds * 1000)) }
         let retry = functions.map { function in
             PGJSON(rawJSON: (try? PGJSON(function.options.backoff.registryDescription).text) ?? "{}")
         }

@@ -30,7 +30,7 @@ struct Maintenance: Sendable {
             } catch is CancellationError {
                 return
             } catch {
-                logger.warning("maintenance failed; will try again", metadata: ["error": "\(error)"])
+                logger.warning("maintenance failed; will try again", metadata: ["error": "\(String(describing: error).escapingControlCharacters)"])
             }
             try? await Task.sleep(for: configuration.interval)
         }

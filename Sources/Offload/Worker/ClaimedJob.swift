@@ -54,7 +54,12 @@ struct ClaimedJob: Sendable {
     }
 
     /// What every log line about this job carries: `job_id`, `function`, `queue`, `attempt`.
+    /// Names are escaped (`escapingControlCharacters`): an enqueuer chooses them, and a newline or an
+    /// escape sequence in one must not forge a log line or steer the terminal that shows the log.
     var logMetadata: Logger.Metadata {
-        ["job_id": "\(id)", "function": "\(function)", "queue": "\(queue)", "attempt": "\(attempt)"]
+        [
+            "job_id": "\(id)", "function": "\(function.escapingControlCharacters)",
+            "queue": "\(queue.escapingControlCharacters)", "attempt": "\(attempt)",
+        ]
     }
 }

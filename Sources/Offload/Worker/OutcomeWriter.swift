@@ -65,7 +65,7 @@ final class OutcomeWriter: Sendable {
                 inFlight.withLock { $0 = [] }
                 logger.warning(
                     "could not record \(batch.count) job outcomes; retrying",
-                    metadata: ["error": "\(error)", "retry_in": "\(backoff)"]
+                    metadata: ["error": "\(String(describing: error).escapingControlCharacters)", "retry_in": "\(backoff)"]
                 )
                 if let deadline, ContinuousClock.now + backoff > deadline { return false }
                 // Sleep even when cancelled (a final flush runs in a task of its own, see Worker).
@@ -97,13 +97,13 @@ final class OutcomeWriter: Sendable {
             let settlement = Self.unstorable(outcome, reason: error)
             logger.error(
                 "PostgreSQL rejected a job's outcome; recording the job as dead",
-                metadata: ["job_id": "\(outcome.jobID)", "error": "\(error)"]
+                metadata: ["job_id": "\(outcome.jobID)", "error": "\(String(describing: error).escapingControlCharacters)"]
             )
             do {
                 try await write([.settled(settlement)])
             } catch let error where Self.isRejectedData(error) {
                 // Not even that could be stored: drop it. The lease expires and the job is rescued.
-                logger.error("could not record the job's failure either; its lease will expire", metadata: ["job_id": "\(outcome.jobID)", "error": "\(error)"])
+                logger.error("could not record the job's failure either; its lease will expire", metadata: ["job_id": "\(outcome.jobID)", "error": "\(String(describing: error).escapingControlCharacters)"])
             }
         }
     }

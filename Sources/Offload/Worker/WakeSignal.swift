@@ -54,7 +54,7 @@ final class WakeSignal: Sendable {
                     return
                 }
                 if let timeout {
-                    let nanoseconds = max(0, min(timeout.nanoseconds, Int64(Int32.max) * 1_000_000_000))
+                    let nanoseconds = max(0, min(timeout.saturatingNanoseconds, Int64(Int32.max) * 1_000_000_000))
                     DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(nanoseconds))) {
                         [weak self] in self?.expire(generation)
                     }

@@ -49,7 +49,10 @@ extension Worker {
             } catch is CancellationError {
                 return
             } catch {
-                logger.warning("heartbeat failed; will try again", metadata: ["error": "\(error)"])
+                logger.warning(
+                    "heartbeat failed; will try again",
+                    metadata: ["error": "\(String(describing: error).escapingControlCharacters)"]
+                )
             }
         }
     }

@@ -46,7 +46,7 @@ public final class Worker: Service {
         self.functions = Dictionary(functions.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
         self.configuration = configuration
         var logger = logger
-        logger[metadataKey: "worker_id"] = "\(id)"
+        logger[metadataKey: "worker_id"] = "\(id.escapingControlCharacters)"  // from the host name
         self.logger = logger
         self.ownPool = ConnectionPool(Self.ownConnectionConfiguration(pool.configuration, configuration), maxConnections: 3)
         self.outcomes = OutcomeWriter(pool: ownPool, workerID: id, logger: logger)
@@ -121,7 +121,10 @@ public final class Worker: Service {
                     failureBackoff = .milliseconds(100)
                 } catch {
                     if isStopping { break }
-                    logger.warning("claiming jobs failed; retrying", metadata: ["error": "\(error)", "retry_in": "\(failureBackoff)"])
+                    logger.warning(
+                        "claiming jobs failed; retrying",
+                        metadata: ["error": "\(String(describing: error).escapingControlCharacters)", "retry_in": "\(failureBackoff)"]
+                    )
                     await wake.wait(timeout: failureBackoff)
                     failureBackoff = min(failureBackoff * 2, .seconds(5))
                     continue
@@ -241,9 +244,9 @@ public final class Worker: Service {
         // a no-op job. Passed as an autoclosure, it is not even built when the level is off.
         let logger = self.logger
         let startedAt = ContinuousClock.now
-        metrics.started(function: job.function, queueWaitNanoseconds: WorkerMetrics.nanoseconds(Date().timeIntervalSince(job.runAt)))
+        metrics.started(function: job.function, runAt: job.runAt)
         guard let function = functions[job.function] else {
-            let message = "no function \"\(job.function)\" is registered in this worker (it has: \(functions.keys.sorted().joined(separator: ", ")))"
+            let message = "no function \"\(job.function.escapingControlCharacters)\" is registered in this worker (it has: \(functions.keys.sorted().joined(separator: ", ")))"
             logger.warning("cannot run job: \(message)", metadata: job.logMetadata)
             record(.settled(AttemptPolicy.failure(job: job, message: message, type: "UnknownFunction", options: nil)), job: job, startedAt: startedAt)
             return
@@ -257,7 +260,7 @@ public final class Worker: Service {
         do {
             let result = try await function.invoke(job.argumentsJSON, context)
             if completion.isCompleted {
-                metrics.finished(function: job.function, runNanoseconds: (ContinuousClock.now - startedAt).nanoseconds, state: .completed)
+                metrics.finished(function: job.function, runNanoseconds: (ContinuousClock.now - startedAt).saturatingNanoseconds, state: .completed)
                 logger.debug("job completed in its own transaction", metadata: job.logMetadata)
                 return
             }
@@ -272,7 +275,10 @@ public final class Worker: Service {
                 level: settlement.state == .dead ? .warning : .debug,
                 "job attempt ended: \(settlement.state.rawValue)",
                 metadata: job.logMetadata.merging(
-                    ["error": "\(settlement.message ?? "")", "error_type": "\(settlement.errorType ?? "")"]
+                    [
+                        "error": "\((settlement.message ?? "").escapingControlCharacters)",
+                        "error_type": "\((settlement.errorType ?? "").escapingControlCharacters)",
+                    ]
                 ) { _, new in new }
             )
             record(.settled(settlement), job: job, startedAt: startedAt)
@@ -283,7 +289,7 @@ public final class Worker: Service {
         if running.isAbandoned(job.id, attempt: job.attempt) {
             logger.warning(
                 "an abandoned handler returned at last; its outcome was recorded when it was abandoned",
-                metadata: ["job_id": "\(job.id)", "function": "\(job.function)", "attempt": "\(job.attempt)"]
+                metadata: job.logMetadata
             )
             return
         }
@@ -292,7 +298,7 @@ public final class Worker: Service {
         case .completed: state = .completed
         case .settled(let settlement): state = settlement.state
         }
-        metrics.finished(function: job.function, runNanoseconds: (ContinuousClock.now - startedAt).nanoseconds, state: state)
+        metrics.finished(function: job.function, runNanoseconds: (ContinuousClock.now - startedAt).saturatingNanoseconds, state: state)
         outcomes.add(outcome)
     }
 
@@ -319,10 +325,7 @@ public final class Worker: Service {
             let settlement = AttemptPolicy.abandoned(job: job, reason: reason, options: options)
             logger.warning(
                 "a handler ignored cancellation; gave up on it (its task may still be running)",
-                metadata: [
-                    "job_id": "\(job.id)", "function": "\(job.function)", "attempt": "\(job.attempt)",
-                    "state": "\(settlement.state.rawValue)",
-                ]
+                metadata: job.logMetadata.merging(["state": "\(settlement.state.rawValue)"]) { _, new in new }
             )
             outcomes.add(.settled(settlement))
             wake.signal()

@@ -1,3 +1,4 @@
+import Foundation
 import Metrics
 import Synchronization
 
@@ -40,19 +41,14 @@ final class WorkerMetrics: Sendable {
         }
     }
 
-    /// `seconds` as whole nanoseconds, clamped to what an `Int64` holds. A job's `run_at` comes from
-    /// whoever enqueued it: one in the year 1700 is 10^19 ns ago, and `Int64(_:)` traps on that.
-    static func nanoseconds(_ seconds: Double) -> Int64 {
-        let nanoseconds = seconds * 1e9
-        if nanoseconds.isNaN { return 0 }
-        // 2^63 exactly; Double(Int64.max) rounds up to it, so compare with >=.
-        if nanoseconds >= 9_223_372_036_854_775_808.0 { return .max }
-        if nanoseconds <= -9_223_372_036_854_775_808.0 { return .min }
-        return Int64(nanoseconds)
-    }
-
     func started(function: String, queueWaitNanoseconds: Int64) {
         metrics(function).queueWait.recordNanoseconds(max(0, queueWaitNanoseconds))
+    }
+
+    /// Records the queue wait of a job that became runnable at `runAt` and starts `now`. Any `run_at`
+    /// the database holds (1700-01-01, -infinity, year 294276) gives a clamped wait, never a trap.
+    func started(function: String, runAt: Date, now: Date = Date()) {
+        started(function: function, queueWaitNanoseconds: now.nanosecondsSince(runAt))
     }
 
     func finished(function: String, runNanoseconds: Int64, state: JobState) {

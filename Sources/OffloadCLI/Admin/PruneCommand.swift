@@ -22,7 +22,7 @@ struct PruneCommand: AsyncParsableCommand {
     @Option(
         name: .customLong("older-than"),
         help: ArgumentHelp("Delete jobs that finished longer ago than this, e.g. 12h, 7d.", valueName: "duration"),
-        transform: { text in try DurationParser.parse(text) })
+        transform: { text in try DurationParser.parseAgo(text) })
     var olderThan: Duration = .seconds(7 * 86_400)
 
     @Option(

@@ -36,9 +36,9 @@ struct SendCommand: AsyncParsableCommand {
         let jobs = try await offload.listJobs(JobFilter(eventID: eventID, limit: 1000))
         let note: String
         if jobs.isEmpty {
-            note = "event \(eventID) stored; no function subscribes to \"\(name)\", so it created no jobs"
+            note = "event \(eventID) stored; no function subscribes to \"\(name.escapingControlCharacters)\", so it created no jobs"
         } else {
-            let list = jobs.reversed().map { "\($0.id) (\($0.function))" }.joined(separator: ", ")
+            let list = jobs.reversed().map { "\($0.id) (\($0.function.escapingControlCharacters))" }.joined(separator: ", ")
             note = "event \(eventID): job\(jobs.count == 1 ? "" : "s") \(list)"
         }
         FileHandle.standardError.write(Data((note + "\n").utf8))

@@ -58,7 +58,7 @@ struct StatusCommand: AsyncParsableCommand {
                 throw error
             } catch {
                 // A watch outlives a server restart: say what failed, try again next round.
-                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                FileHandle.standardError.write(Data("error: \(String(describing: error).escapingControlCharacters(keepingNewlines: true))\n".utf8))
             }
             try await Task.sleep(for: watch)
         }
@@ -108,7 +108,9 @@ struct StatusCommand: AsyncParsableCommand {
     /// A plain number is seconds (`2`, `0.5`); a duration (`500ms`, `1m`) works too.
     static func parseInterval(_ text: String) throws -> Duration {
         if let seconds = Double(text.trimmingSpaces), seconds.isFinite {
-            return .milliseconds(Int64((seconds * 1000).rounded()))
+            // Checked before converting: `Int64(1e300)` would stop the process.
+            guard seconds <= 86_400 else { throw ValidationError("at most a day (86400 seconds)") }
+            return .milliseconds(Int64(saturating: (seconds * 1000).rounded()))
         }
         return try DurationParser.parse(text)
     }

@@ -96,6 +96,6 @@ struct BenchRun {
     }
 
     private static func short(_ value: Double) -> String {
-        value >= 100 ? String(Int(value.rounded())) : String(format: "%.3f", value)
+        value >= 100 && value < 1e15 ? String(Int(value.rounded())) : String(format: "%.3f", value)
     }
 }

@@ -43,6 +43,8 @@ struct ChaosCommand: AsyncParsableCommand {
     func validate() throws {
         guard jobs > 0, workers > 0, concurrency > 0 else { throw ValidationError("--jobs, --workers and --concurrency must be positive") }
         guard duration > 0, killEvery >= 0, leaseMs > 0 else { throw ValidationError("--duration and --lease-ms must be positive, --kill-every not negative") }
+        // Bounded before `Int(duration * 1000)` could trap on 1e300 or infinity.
+        guard duration <= 86_400, killEvery <= 86_400 else { throw ValidationError("--duration and --kill-every must be at most 86400 seconds") }
     }
 
     func run() async throws {

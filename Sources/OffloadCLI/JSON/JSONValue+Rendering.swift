@@ -1,3 +1,5 @@
+import Offload
+
 extension JSONValue {
     /// The JSON text: pretty (two-space indentation, one member per line) or compact (one line).
     func rendered(pretty: Bool = true) -> String {
@@ -48,6 +50,8 @@ extension JSONValue {
     }
 
     /// Writes a JSON string literal: quotes, backslashes and control characters escaped (RFC 8259 §7);
+    /// DEL, the C1 controls, the line separators and the bidirectional controls escaped as well
+    /// (valid JSON either way, and a terminal showing the document is not steered by them);
     /// everything else as is, in UTF-8.
     private static func writeString(_ text: String, to output: inout String) {
         output += "\""
@@ -60,7 +64,7 @@ extension JSONValue {
             case "\t": output += "\\t"
             case "\u{08}": output += "\\b"
             case "\u{0C}": output += "\\f"
-            case _ where scalar.value < 0x20:
+            case _ where scalar.isUnsafeForTerminals:
                 let hex = String(scalar.value, radix: 16)
                 output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
             default: output.unicodeScalars.append(scalar)

@@ -88,7 +88,7 @@ struct JobsRetryCommand: AsyncParsableCommand {
             return
         }
         let verb = dryRun ? "would retry" : "retried"
-        let destination = toQueue.map { " on queue \($0)" } ?? ""
+        let destination = toQueue.map { " on queue \($0.escapingControlCharacters)" } ?? ""
         print("\(verb) \(retried.count) dead job\(retried.count == 1 ? "" : "s")\(destination)")
         if dryRun, !result.retried.isEmpty {
             var rows = [["ID", "FUNCTION", "QUEUE", "TO QUEUE"]]
@@ -96,7 +96,7 @@ struct JobsRetryCommand: AsyncParsableCommand {
             print(TextTable.render(rows, rightAligned: [0]))
         }
         for job in skipped {
-            print("left job \(job.id) dead: \(job.reason)")
+            print("left job \(job.id) dead: \(job.reason.escapingControlCharacters)")
         }
     }
 
@@ -124,7 +124,7 @@ struct JobsRetryCommand: AsyncParsableCommand {
         if json {
             print(JSONOutput.retry(dryRun: false, retried: retried, notRetried: failed).rendered())
         } else {
-            for job in retried { print("retried job \(job.id) on queue \(job.queue)") }
+            for job in retried { print("retried job \(job.id) on queue \(job.queue.escapingControlCharacters)") }
         }
         guard failed.isEmpty else {
             let reasons = failed.map(\.reason).joined(separator: "\nerror: ")
@@ -134,8 +134,12 @@ struct JobsRetryCommand: AsyncParsableCommand {
 
     /// A duration back from now (`2h`), or an ISO 8601 time.
     static func parseSince(_ text: String) throws -> TimePoint {
-        if let duration = try? DurationParser.parse(text) { return .ago(duration) }
-        if let date = try? TimestampParser.parse(text) { return .date(date) }
+        if (try? DurationParser.parse(text)) != nil { return .ago(try DurationParser.parseAgo(text)) }
+        do {
+            return .date(try TimestampParser.parse(text))
+        } catch where error.reason != nil {
+            throw error  // shaped like a time, but names none: say what is wrong with it
+        } catch {}
         throw ValidationError("\"\(text)\" is neither a duration (e.g. 30m, 2h, 7d) nor an ISO 8601 time (e.g. 2026-11-29T05:00:00Z)")
     }
 }

@@ -61,9 +61,10 @@ struct JobsShowCommand: AsyncParsableCommand {
             text += "\n\nerrors (\(job.errors.count), oldest first):"
             for error in job.errors {
                 var heading = "attempt \(error.attempt) at \(HumanFormat.timestamp(error.at))"
-                if let type = error.type { heading += ", \(type)" }
-                if let worker = error.worker { heading += ", worker \(worker)" }
-                text += "\n  " + heading + "\n" + indented(error.message, by: 4)
+                if let type = error.type { heading += ", \(type.escapingControlCharacters)" }
+                if let worker = error.worker { heading += ", worker \(worker.escapingControlCharacters)" }
+                // Lines of a multi-line message stay lines, each indented, so none can pass for a heading.
+                text += "\n  " + heading + "\n" + indented(error.message.escapingControlCharacters(keepingNewlines: true), by: 4)
             }
         }
         return text

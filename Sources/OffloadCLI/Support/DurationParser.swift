@@ -1,3 +1,6 @@
+import Foundation
+import PGClient
+
 /// Durations as people type them: `500ms`, `30s`, `5m`, `2h`, `7d`, `1.5h`, or combined, `1h30m`.
 enum DurationParser {
     /// Why a text is not a duration. The description omits the text itself: ArgumentParser's message
@@ -46,11 +49,27 @@ enum DurationParser {
         return .milliseconds(Int64((total * 1000).rounded()))
     }
 
+    /// Parses a duration counted back from now (`--older-than`, `--since`), refusing one that reaches
+    /// before the earliest time PostgreSQL stores (4713 BC), which the server would only answer with
+    /// "timestamp out of range", naming no option.
+    static func parseAgo(_ text: String, now: Date = Date()) throws(Failure) -> Duration {
+        let duration = try parse(text)
+        let (seconds, attoseconds) = duration.components
+        let then = now.addingTimeInterval(-(Double(seconds) + Double(attoseconds) / 1e18))
+        guard (try? then.pgText()) != nil else {
+            throw Failure(text: text, reason: "too long: it reaches back before 4713 BC, the earliest time PostgreSQL stores")
+        }
+        return duration
+    }
+
     /// A short, exact-enough rendering for people: `350ms`, `12s`, `1.5s`, `5m 3s`, `2h 5m`, `3d 4h`.
     static func format(seconds: Double) -> String {
         guard seconds.isFinite else { return "-" }
         let magnitude = abs(seconds)
         let sign = seconds < 0 ? "-" : ""
+        // Past a million years (a run_at near the ends of PostgreSQL's range), whole days as a number,
+        // before `Int(magnitude)` could trap.
+        if magnitude >= 3.2e13 { return sign + "\((magnitude / 86_400).rounded())d" }
         if magnitude < 1 { return sign + "\(Int((magnitude * 1000).rounded()))ms" }
         if magnitude < 10 {
             let tenths = (magnitude * 10).rounded() / 10

@@ -8,22 +8,28 @@ enum TimestampParser {
     /// Why a text is not a timestamp.
     struct Failure: Error, Equatable, CustomStringConvertible {
         var text: String
+        /// What is wrong with a text shaped like a timestamp ("February 2026 has 28 days, not 30").
+        var reason: String?
 
         var description: String {
-            "invalid timestamp \"\(text)\" (use ISO 8601, e.g. 2026-11-29T05:00:00Z or 2026-11-29T07:00:00+02:00)"
+            if let reason { return "invalid timestamp \"\(text)\": \(reason)" }
+            return "invalid timestamp \"\(text)\" (use ISO 8601, e.g. 2026-11-29T05:00:00Z or 2026-11-29T07:00:00+02:00)"
         }
     }
 
+    /// Parses `text`, refusing what names no moment: February 30 (rather than roll it over to March 2),
+    /// 25:00, a UTC offset beyond PostgreSQL's ±15:59, a year outside 4713 BC to 294276 AD.
     static func parse(_ text: String) throws(Failure) -> Date {
         var normalized = text.trimmingSpaces
-        // PostgreSQL's parser (shared with the client's timestamp decoding) takes "+00" but not "Z",
-        // and needs seconds.
+        // PostgreSQL's form, which the checked parser reads, takes "+00" but not "Z", and needs seconds.
         if normalized.hasSuffix("Z") || normalized.hasSuffix("z") { normalized = String(normalized.dropLast()) + "+00" }
-        // Date(pgText:) also takes "infinity"; a moment must start with its year.
-        if normalized.first?.isNumber == true, let date = try? Date(pgText: normalized) {
-            return date
+        // A moment must start with its year ("infinity" is no moment).
+        guard normalized.first?.isNumber == true else { throw Failure(text: text) }
+        do {
+            return try Date(checkedTimestamp: normalized)
+        } catch {
+            throw Failure(text: text, reason: error.reason)
         }
-        throw Failure(text: text)
     }
 }
 
@@ -50,6 +56,7 @@ enum HumanFormat {
     /// A rate with one decimal, no trailing `.0` noise for zero: `0`, `0.2`, `12.5`, `1200`.
     static func rate(_ value: Double) -> String {
         if value == 0 { return "0" }
+        guard value.isFinite, abs(value) < 1e15 else { return "\(value)" }
         if value >= 100 { return String(Int(value.rounded())) }
         let tenths = (value * 10).rounded() / 10
         return tenths == 0 ? "<0.1" : String(tenths)
