@@ -1,3 +1,4 @@
+import Dispatch
 import LibPQ
 import Logging
 import Synchronization
@@ -89,7 +90,11 @@ public actor Connection: Queryable {
         return try await withTaskCancellationHandler {
             try run(query)
         } onCancel: {
-            if self.statementRunning.load(ordering: .acquiring) { self.canceller?.cancel() }
+            guard self.statementRunning.load(ordering: .acquiring), let canceller = self.canceller else { return }
+            // PQcancel opens a connection to the server and waits for it, synchronously, on the
+            // calling thread, which is whatever thread cancelled the task: often one of the
+            // cooperative pool's few threads. Send it from a Dispatch thread instead.
+            DispatchQueue.global().async { canceller.cancel() }
         }
     }
 
