@@ -1,3 +1,4 @@
+import Foundation
 import PGClient
 
 /// The worker's hot-path statements. Every write about a running job is fenced by
@@ -12,12 +13,15 @@ enum JobSQL {
     /// that UPDATE on every claim took longer than running it, and a generic plan of the bare UPDATE
     /// kept an empty table's sequential scan as the table grew (see the migration).
     ///
-    /// Binds: queue, limit, worker id, lease seconds.
+    /// It reads only jobs that are due (migration 9): however many wait in the future, a claim costs
+    /// a probe per priority present plus the jobs it takes.
+    ///
+    /// Binds: queue, limit, worker id, lease seconds, the time to claim at (nil: the server's now()).
     /// Returns: `id`, `function`, `queue`, `args`, `attempt`, `max_attempts`, `event_id`, `run_at`.
-    static func claimAvailable(queue: String, limit: Int, workerID: String, leaseSeconds: Double) -> Query {
+    static func claimAvailable(queue: String, limit: Int, workerID: String, leaseSeconds: Double, at: Date? = nil) -> Query {
         let claim: Query = """
             SELECT id, function, queue, args, attempt, max_attempts, event_id, run_at
-            FROM offload.claim(\(queue), \(limit)::int, \(workerID), \(leaseSeconds)::float8)
+            FROM offload.claim(\(queue), \(limit)::int, \(workerID), \(leaseSeconds)::float8, \(at)::timestamptz)
             """
         return claim.prepared()
     }
