@@ -1,9 +1,11 @@
 import Foundation
-import Offload
+import Logging
 import OffloadTestKit
 import PGClient
 import Synchronization
 import Testing
+
+@testable import Offload
 
 @Suite("The worker")
 struct WorkerTests {
@@ -257,6 +259,34 @@ struct MaintenanceTests {
             }
             #expect(try await JobRow.find(dead, in: pool)?.state == .dead)
             #expect(try await JobRow.find(waiting, in: pool)?.state == .available)
+        }
+    }
+}
+
+extension MaintenanceTests {
+    /// One pass prunes batch after batch until it has caught up: with a batch of 10 and 25 finished
+    /// jobs past their retention, one pass deletes all 25 (it used to delete one batch per pass, which
+    /// capped pruning below what workers finish under load). Exactly what is older than the retention
+    /// goes; a job finished a minute inside it stays.
+    @Test func onePassPrunesUntilCaughtUpAndExactlyPastTheRetention() async throws {
+        try await OffloadTestDatabase.with { pool async throws in
+            try await pool.execute("""
+                INSERT INTO offload.jobs (queue, function, args, state, finished_at)
+                SELECT 'default', 'greet', '{}', 'completed', now() - interval '1 hour' - i * interval '1 second'
+                FROM generate_series(1, 25) AS i
+                """)
+            let keep = try await Offload(pool: pool).enqueue(Greet(name: "recent"))
+            try await pool.execute("""
+                UPDATE offload.jobs SET state = 'completed', finished_at = now() - interval '59 minutes' WHERE id = \(keep)
+                """)
+            let maintenance = Maintenance(
+                configuration: MaintenanceConfiguration(completedRetention: .seconds(3_600), pruneBatchSize: 10),
+                connectionConfiguration: pool.configuration, metrics: WorkerMetrics(), logger: Logger(label: "test")
+            )
+            let connection = try await Connection.connect(pool.configuration)
+            #expect(try await maintenance.prune(on: connection) == 25)
+            #expect(try await count(pool, "true") == 1)
+            #expect(try await JobRow.find(keep, in: pool)?.state == .completed)
         }
     }
 }

@@ -56,26 +56,43 @@ struct Maintenance: Sendable {
                 ]
             )
         }
-        var pruned = try await connection.execute(
-            MaintenanceSQL.pruneFinished(
-                states: [.completed, .cancelled],
-                retentionSeconds: configuration.completedRetention.seconds,
-                batchSize: configuration.pruneBatchSize
-            )
-        )
-        if let deadRetention = configuration.deadRetention {
-            pruned += try await connection.execute(
-                MaintenanceSQL.pruneFinished(
-                    states: [.dead], retentionSeconds: deadRetention.seconds, batchSize: configuration.pruneBatchSize
-                )
-            )
-        }
-        pruned += try await connection.execute(
-            MaintenanceSQL.pruneEvents(
-                retentionSeconds: configuration.completedRetention.seconds, batchSize: configuration.pruneBatchSize
-            )
-        )
+        let pruned = try await prune(on: connection)
         if pruned > 0 { logger.debug("pruned finished jobs and old events", metadata: ["count": "\(pruned)"]) }
         try await connection.execute(MaintenanceSQL.forgetStaleWorkers())
+    }
+
+    /// How long one pass may spend pruning. Each batch is its own short transaction; the budget only
+    /// keeps a large backlog from delaying the next pass's rescue for long.
+    static let pruneBudget: Duration = .seconds(2)
+
+    /// Deletes finished jobs and old events past their retention, batch after batch until a batch
+    /// comes up short (caught up) or `pruneBudget` is spent. One batch per pass capped pruning at
+    /// 10,000 rows a second, below what workers finish under sustained load, so the table grew
+    /// without bound (issue 15). Returns how many rows were deleted.
+    func prune(on connection: Connection) async throws -> Int {
+        let deadline = ContinuousClock.now + Self.pruneBudget
+        let batch = configuration.pruneBatchSize
+        var statements = [
+            MaintenanceSQL.pruneFinished(
+                states: [.completed, .cancelled], retentionSeconds: configuration.completedRetention.seconds, batchSize: batch
+            )
+        ]
+        if let deadRetention = configuration.deadRetention {
+            statements.append(
+                MaintenanceSQL.pruneFinished(states: [.dead], retentionSeconds: deadRetention.seconds, batchSize: batch)
+            )
+        }
+        statements.append(
+            MaintenanceSQL.pruneEvents(retentionSeconds: configuration.completedRetention.seconds, batchSize: batch)
+        )
+        var pruned = 0
+        for statement in statements {
+            while true {
+                let deleted = try await connection.execute(statement)
+                pruned += deleted
+                if deleted < batch || ContinuousClock.now >= deadline || Task.isCancelled { break }
+            }
+        }
+        return pruned
     }
 }
