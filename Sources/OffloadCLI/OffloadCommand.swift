@@ -8,6 +8,7 @@ public struct OffloadCommand: AsyncParsableCommand {
         abstract: "Background jobs for Swift on PostgreSQL.",
         subcommands: [
             StatusCommand.self,
+            HealthCommand.self,
             JobsCommand.self,
             SendCommand.self,
             EnqueueCommand.self,

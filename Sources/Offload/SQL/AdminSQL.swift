@@ -201,4 +201,19 @@ enum AdminSQL {
 
     /// Returns: `now`, the database's clock.
     static let now: Query = "SELECT now() AS now"
+
+    /// Returns: the `offload.health` rows (`name`, `status`, `value`, `summary`, `advice`).
+    static let health: Query = """
+        SELECT name, status, value, summary, advice
+        FROM offload.health
+        """
+
+    /// One claim of at most one job, for `Offload.claimLatency`; run it in a transaction that is
+    /// rolled back. Binds: queue.
+    static func probeClaim(queue: String) -> Query {
+        """
+        SELECT id
+        FROM offload.claim(\(queue), 1, 'offload-health-probe', 1)
+        """
+    }
 }

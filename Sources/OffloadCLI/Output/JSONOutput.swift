@@ -51,6 +51,24 @@ enum JSONOutput {
         ])
     }
 
+    /// `offload health --json`: the checks, in order.
+    static func health(_ checks: [HealthCheck]) -> JSONValue {
+        .fields([
+            "checks": .array(
+                checks.map { check in
+                    .fields([
+                        "name": .string(check.name),
+                        "status": .string(check.status.rawValue),
+                        "value": check.value.map(rounded) ?? .null,
+                        "summary": .string(check.summary),
+                        "advice": .text(check.advice),
+                    ])
+                }),
+            "problems": .int(checks.filter { $0.status == .problem }.count),
+            "warnings": .int(checks.filter { $0.status == .warning }.count),
+        ])
+    }
+
     static func jobError(_ error: JobErrorRecord) -> JSONValue {
         .fields([
             "at": time(error.at),
