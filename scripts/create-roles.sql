@@ -15,6 +15,11 @@
 -- Idempotent: run it again after an upgrade whose migrations add tables or functions.
 -- The migrations themselves keep running as the owner, which none of these roles is.
 
+-- Resolve every name in this script in pg_catalog only (and pg_temp last, for nothing): run as the
+-- owner or a superuser, it must not call a function or operator that someone planted in a schema on
+-- the session's search_path (e.g. a public.format(text, text)). Reset at the end.
+SET search_path = pg_catalog, pg_temp;
+
 DO $$
 DECLARE
     role_name text;
@@ -43,15 +48,30 @@ GRANT EXECUTE ON FUNCTION
     offload.send(text, jsonb, text)
 TO offload_enqueuer;
 
+-- Every Offload client (the library's and the CLI's) checks the schema version before it starts; the
+-- ledger holds version numbers, names and checksums of the public migrations, nothing secret.
+GRANT SELECT ON offload.migrations TO offload_enqueuer, offload_monitor;
+
 -- offload_worker: claim jobs, record outcomes, extend leases, rescue and prune (maintenance),
 -- register its functions and itself, check the schema version at start-up; and enqueue, since
 -- functions often enqueue follow-up jobs. No INSERT on jobs: new jobs only come through the
 -- functions above.
-GRANT offload_enqueuer TO offload_worker;
+DO $$
+BEGIN
+    GRANT offload_enqueuer TO offload_worker;
+EXCEPTION
+    -- Another session (another database's run of this script) granted it at the same moment.
+    WHEN unique_violation THEN NULL;
+END;
+$$;
 GRANT SELECT, UPDATE, DELETE ON offload.jobs TO offload_worker;
 GRANT SELECT, INSERT, UPDATE ON offload.functions TO offload_worker;
 GRANT SELECT, INSERT, UPDATE, DELETE ON offload.workers TO offload_worker;
 GRANT SELECT ON offload.migrations TO offload_worker;
+-- Maintenance prunes old events whose jobs are finished (MaintenanceSQL.pruneEvents).
+GRANT SELECT, DELETE ON offload.events TO offload_worker;
 
 -- offload_monitor: the monitoring views, which read the tables with their owner's rights.
 GRANT SELECT ON offload.queue_stats, offload.failures, offload.live_workers, offload.throughput TO offload_monitor;
+
+RESET search_path;

@@ -103,6 +103,9 @@ struct BadInputTests {
         Rejected("tags through enqueueMany, which cannot store them", nil, mentions: "cannot store tags") {
             try await $0.enqueueMany([EnqueueRequest(Greet(name: "x"), options: JobOptions(tags: ["vip"]))])
         },
+        Rejected("a 10 MB payload, over the default limit of 1 MiB (migration 8)", "22023", mentions: "args must be at most 1048576 bytes") {
+            try await $0.enqueue(Greet(name: String(repeating: "x", count: 10_000_000)))
+        },
         Rejected("args that cannot be encoded (NaN)", nil, mentions: "cannot encode") {
             try await $0.enqueue(function: "greet", arguments: ["value": Double.nan])
         },
@@ -147,8 +150,8 @@ struct BadInputTests {
             options: JobOptions(runAt: Date(timeIntervalSince1970: 0))),
         Odd(description: "priority and max_attempts at their limits", function: "greet", arguments: #"{"name":"edge"}"#,
             options: JobOptions(priority: -100, maxAttempts: 1000)),
-        Odd(description: "a 10 MB payload", function: "greet",
-            arguments: try! PGJSON(Greet(name: String(repeating: "x", count: 10_000_000))).text, options: JobOptions()),
+        Odd(description: "a payload of just under 1 MiB (the default limit, migration 8)", function: "greet",
+            arguments: try! PGJSON(Greet(name: String(repeating: "x", count: 1_040_000))).text, options: JobOptions()),
         Odd(description: "JSON nested 1,000 deep", function: "greet",
             arguments: #"{"name":"deep","a":"# + String(repeating: "[", count: 1_000) + String(repeating: "]", count: 1_000) + "}",
             options: JobOptions()),

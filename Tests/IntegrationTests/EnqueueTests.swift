@@ -115,3 +115,47 @@ struct EnqueueTests {
         }
     }
 }
+
+@Suite("enqueue_many and concurrent unique keys")
+struct EnqueueManyUniqueKeyTests {
+    /// Issue 13, finding 7. Two calls with the same keys in opposite orders are lined up behind a third
+    /// transaction that holds the middle key, so both are mid-statement when it lets go. Taking keys in
+    /// array order, each then held a key the other waited for ("deadlock detected", every time);
+    /// taken in key order, the second waits for the first and skips what it inserted.
+    @Test func oppositeOrdersDoNotDeadlock() async throws {
+        try await OffloadTestDatabase.with { pool async throws in
+            let blocker = try await Connection.connect(pool.configuration)
+            let ascending = try await Connection.connect(pool.configuration)
+            let descending = try await Connection.connect(pool.configuration)
+            func pid(_ connection: Connection) async throws -> Int {
+                try await connection.query("SELECT pg_backend_pid() AS pid").single(Int.self, "pid")
+            }
+            let pids = [try await pid(ascending), try await pid(descending)]
+            func enqueueMany(_ connection: Connection, _ keys: [String]) async throws -> Int {
+                try await connection.query("""
+                    SELECT offload.enqueue_many(
+                        array_fill('greet'::text, ARRAY[\(keys.count)::int]),
+                        array_fill('{}'::jsonb, ARRAY[\(keys.count)::int]),
+                        unique_keys => \(keys)::text[]
+                    ) AS inserted
+                    """).single(Int.self, "inserted")
+            }
+
+            try await blocker.execute("BEGIN")
+            #expect(try await enqueueMany(blocker, ["k2"]) == 1)
+            async let first = enqueueMany(ascending, ["k1", "k2", "k3"])
+            async let second = enqueueMany(descending, ["k3", "k2", "k1"])
+            // Both calls are waiting for a lock (the blocker's, or each other's).
+            #expect(try await eventually {
+                try await pool.query("""
+                    SELECT count(*) AS n FROM pg_stat_activity WHERE pid = ANY(\(pids)::int[]) AND wait_event_type = 'Lock'
+                    """).single(Int.self, "n") == 2
+            })
+            try await blocker.execute("ROLLBACK")
+            let inserted = try await [first, second]
+            #expect(inserted.sorted() == [0, 3])
+            let keys = try await pool.query("SELECT unique_key FROM offload.jobs ORDER BY id").rows.map { try $0.decode(String.self, "unique_key") }
+            #expect(keys == ["k1", "k2", "k3"] || keys == ["k3", "k2", "k1"], "ids follow the inserting call's array order")
+        }
+    }
+}

@@ -16,13 +16,24 @@ enum JobSQL {
     /// It reads only jobs that are due (migration 9): however many wait in the future, a claim costs
     /// a probe per priority present plus the jobs it takes.
     ///
-    /// Binds: queue, limit, worker id, lease seconds, the time to claim at (nil: the server's now()).
+    /// Binds: queue, limit, worker id, lease seconds, and the time to claim at when given (else the
+    /// server's now()).
     /// Returns: `id`, `function`, `queue`, `args`, `attempt`, `max_attempts`, `event_id`, `run_at`.
     static func claimAvailable(queue: String, limit: Int, workerID: String, leaseSeconds: Double, at: Date? = nil) -> Query {
-        let claim: Query = """
-            SELECT id, function, queue, args, attempt, max_attempts, event_id, run_at
-            FROM offload.claim(\(queue), \(limit)::int, \(workerID), \(leaseSeconds)::float8, \(at)::timestamptz)
-            """
+        // Without a time, the function's default (now()) applies: the worker's statement keeps four
+        // binds, which pgbench's replay of it in `offload bench` can pass (it has no NULL).
+        let claim: Query =
+            if let at {
+                """
+                SELECT id, function, queue, args, attempt, max_attempts, event_id, run_at
+                FROM offload.claim(\(queue), \(limit)::int, \(workerID), \(leaseSeconds)::float8, \(at)::timestamptz)
+                """
+            } else {
+                """
+                SELECT id, function, queue, args, attempt, max_attempts, event_id, run_at
+                FROM offload.claim(\(queue), \(limit)::int, \(workerID), \(leaseSeconds)::float8)
+                """
+            }
         return claim.prepared()
     }
 

@@ -38,8 +38,10 @@ extension LocalCluster {
             listen_addresses = '127.0.0.1'
             port = \(port)
             unix_socket_directories = \(Self.quoted(socketDirectories))
-            # Many workers, each with a pool, plus a LISTEN connection apiece, plus tests.
-            max_connections = 300
+            # Many workers, each with its app pool, its own 3 connections, a LISTEN and a maintenance
+            # connection; and the test suites, which run in parallel with pools of their own (300 was
+            # reached at the peak of `make test`).
+            max_connections = 1000
             shared_buffers = 128MB
             # Queue tables churn: fewer forced checkpoints during long benchmarks.
             max_wal_size = 2GB

@@ -65,7 +65,7 @@ struct LocalClusterTests {
         #expect(settings.contains("listen_addresses = '127.0.0.1'"))
         #expect(settings.contains("port = 61000"))
         #expect(settings.contains("unix_socket_directories = '/tmp/it''s here/run'"))
-        #expect(settings.contains("max_connections = 300"))
+        #expect(settings.contains("max_connections = 1000"))
         #expect(!settings.contains("fsync"))  // durability stays at PostgreSQL's defaults
     }
 
