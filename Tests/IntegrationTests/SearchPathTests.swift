@@ -1,8 +1,10 @@
 import Foundation
-import Offload
+import Logging
 import OffloadTestKit
 import PGClient
 import Testing
+
+@testable import Offload
 
 /// Issue 13, finding 1: an enqueuer that can create objects in a schema on other roles' search_path
 /// plants operators and functions with the names and argument types Offload's SQL uses; none of them
@@ -30,145 +32,6 @@ struct SearchPathTests {
         }
     }
 
-    /// A planted function: `signature` in public, returning `returns`, doing what `body` does after
-    /// recording the call.
-    struct Plant {
-        let signature: String
-        let returns: String
-        let body: String
-
-        /// A function that delegates to pg_catalog's of the same name.
-        static func function(_ name: String, _ arguments: [String], returns: String) -> Plant {
-            let call = "pg_catalog.\(name)(\(arguments.indices.map { "$\($0 + 1)" }.joined(separator: ", ")))"
-            let body = switch returns {
-            case "void": "PERFORM \(call);"
-            case let setOf where setOf.hasPrefix("SETOF"): "RETURN QUERY SELECT * FROM \(call);"
-            default: "RETURN \(call);"
-            }
-            return Plant(signature: "\(name)(\(arguments.joined(separator: ", ")))", returns: returns, body: body)
-        }
-    }
-
-    /// Operators Offload's SQL (functions, views, runtime statements) applies: (name, left, right, returns).
-    static let operators: [(String, String, String, String)] = [
-        ("=", "offload.job_state", "offload.job_state", "boolean"),
-        ("<>", "offload.job_state", "offload.job_state", "boolean"),
-        ("=", "text", "text", "boolean"),
-        ("<>", "text", "text", "boolean"),
-        ("~", "text", "text", "boolean"),
-        ("!~", "text", "text", "boolean"),
-        ("||", "text", "text", "text"),
-        ("=", "bigint", "bigint", "boolean"),
-        (">", "bigint", "integer", "boolean"),
-        ("=", "integer", "integer", "boolean"),
-        ("<>", "integer", "integer", "boolean"),
-        ("<", "integer", "integer", "boolean"),
-        ("<=", "integer", "integer", "boolean"),
-        (">", "integer", "integer", "boolean"),
-        (">=", "integer", "integer", "boolean"),
-        ("+", "integer", "integer", "integer"),
-        ("-", "integer", "integer", "integer"),
-        ("<", "timestamptz", "timestamptz", "boolean"),
-        ("<=", "timestamptz", "timestamptz", "boolean"),
-        (">", "timestamptz", "timestamptz", "boolean"),
-        (">=", "timestamptz", "timestamptz", "boolean"),
-        ("+", "timestamptz", "interval", "timestamptz"),
-        ("-", "timestamptz", "interval", "timestamptz"),
-        ("-", "timestamptz", "timestamptz", "interval"),
-        ("||", "jsonb", "jsonb", "jsonb"),
-        ("->", "jsonb", "integer", "jsonb"),
-        ("->>", "jsonb", "text", "text"),
-        ("=", "text[]", "text[]", "boolean"),
-        ("@>", "text[]", "text[]", "boolean"),
-        ("&&", "text[]", "text[]", "boolean"),
-    ]
-
-    static let functions: [Plant] = [
-        .function("now", [], returns: "timestamptz"),
-        .function("pg_notify", ["text", "text"], returns: "void"),
-        .function("set_config", ["text", "text", "boolean"], returns: "text"),
-        .function("char_length", ["text"], returns: "integer"),
-        .function("octet_length", ["text"], returns: "integer"),
-        .function("jsonb_typeof", ["jsonb"], returns: "text"),
-        .function("to_jsonb", ["text"], returns: "jsonb"),
-        .function("pg_column_size", ["jsonb"], returns: "integer"),
-        .function("pg_column_compression", ["jsonb"], returns: "text"),
-        .function("cardinality", ["text[]"], returns: "integer"),
-        .function("cardinality", ["jsonb[]"], returns: "integer"),
-        .function("cardinality", ["integer[]"], returns: "integer"),
-        .function("cardinality", ["timestamptz[]"], returns: "integer"),
-        .function("array_remove", ["text[]", "text"], returns: "text[]"),
-        .function("array_ndims", ["text[]"], returns: "integer"),
-        .function("array_position", ["text[]", "text"], returns: "integer"),
-        .function("unnest", ["text[]"], returns: "SETOF text"),
-        .function("unnest", ["jsonb[]"], returns: "SETOF jsonb"),
-        .function("unnest", ["bigint[]"], returns: "SETOF bigint"),
-        .function("unnest", ["integer[]"], returns: "SETOF integer"),
-        .function("unnest", ["timestamptz[]"], returns: "SETOF timestamptz"),
-        .function("format", ["text", "bigint"], returns: "text"),
-        .function("format", ["text", "text"], returns: "text"),
-        .function("nextval", ["regclass"], returns: "bigint"),
-        .function("date_trunc", ["text", "timestamptz"], returns: "timestamptz"),
-        .function("jsonb_build_array", ["jsonb"], returns: "jsonb"),
-        .function("jsonb_build_object", ["text", "timestamptz", "text", "integer", "text", "text", "text", "text", "text", "text"], returns: "jsonb"),
-        .function("pg_postmaster_start_time", [], returns: "timestamptz"),
-        .function("pg_try_advisory_lock", ["bigint"], returns: "boolean"),
-        Plant(
-            signature: "make_interval(years integer DEFAULT 0, months integer DEFAULT 0, weeks integer DEFAULT 0, days integer DEFAULT 0, hours integer DEFAULT 0, mins integer DEFAULT 0, secs double precision DEFAULT 0)",
-            returns: "interval",
-            body: "RETURN pg_catalog.make_interval(years, months, weeks, days, hours, mins, secs);"
-        ),
-    ]
-
-    /// The plants, created by `attacker` in public. Each records its call in public.planted_calls and
-    /// in a sequence (which a rollback does not undo), and tries to make the attacker a superuser.
-    static func plantScript(attacker: String) -> String {
-        var sql = """
-            CREATE TABLE public.planted_calls (name text, called_by name);
-            GRANT INSERT ON public.planted_calls TO PUBLIC;
-            CREATE SEQUENCE public.planted_hits;
-            GRANT USAGE ON SEQUENCE public.planted_hits TO PUBLIC;
-            CREATE FUNCTION public.planted_hit(what text) RETURNS void
-            LANGUAGE plpgsql SET search_path = pg_catalog AS $plant$
-            BEGIN
-                PERFORM pg_catalog.nextval('public.planted_hits'::pg_catalog.regclass);
-                INSERT INTO public.planted_calls (name, called_by) VALUES (what, current_user);
-                BEGIN
-                    EXECUTE 'ALTER ROLE \(attacker) SUPERUSER';
-                EXCEPTION WHEN OTHERS THEN NULL;
-                END;
-            END;
-            $plant$;
-
-            """
-        for (index, plant) in functions.enumerated() {
-            sql += """
-                CREATE FUNCTION public.\(plant.signature) RETURNS \(plant.returns)
-                LANGUAGE plpgsql SET search_path = pg_catalog AS $plant$
-                BEGIN
-                    PERFORM public.planted_hit('\(plant.signature.prefix { $0 != "(" }) #\(index)');
-                    \(plant.body)
-                END;
-                $plant$;
-
-                """
-        }
-        for (index, (name, left, right, returns)) in operators.enumerated() {
-            sql += """
-                CREATE FUNCTION public.planted_operator_\(index)(a \(left), b \(right)) RETURNS \(returns)
-                LANGUAGE plpgsql SET search_path = pg_catalog AS $plant$
-                BEGIN
-                    PERFORM public.planted_hit('operator \(name)(\(left), \(right))');
-                    RETURN a OPERATOR(pg_catalog.\(name)) b;
-                END;
-                $plant$;
-                CREATE OPERATOR public.\(name) (LEFTARG = \(left), RIGHTARG = \(right), FUNCTION = public.planted_operator_\(index));
-
-                """
-        }
-        return sql
-    }
-
     /// Runs as the owner (a superuser here), the enqueuer, the worker and the monitor, each with public
     /// first on its search_path (ahead of pg_catalog), every function of schema offload and every view.
     @Test func plantedOperatorsAndFunctionsNeverRun() async throws {
@@ -193,7 +56,7 @@ struct SearchPathTests {
     private func plantAndCall(roles: TestRoles, owner: Connection, attacker: String, configuration: ConnectionConfiguration) async throws {
         try await owner.execute(Query(sql: "GRANT CREATE ON SCHEMA public TO \(attacker)"))
         let attackerConnection = try await Connection.connect(roles.configuration(as: attacker))
-        try await attackerConnection.executeScript(Self.plantScript(attacker: attacker))
+        try await attackerConnection.executeScript(SearchPathPlants.script(attacker: attacker))
 
         func victim(_ user: String?) async throws -> Connection {
             let connection = try await Connection.connect(user.map { roles.configuration(as: $0) } ?? configuration)
@@ -266,6 +129,97 @@ struct SearchPathTests {
     }
 
     private func plantedCalls(_ owner: Connection) async throws -> [String] {
-        try await owner.query("SELECT name FROM public.planted_calls ORDER BY name").rows.map { try $0.decode(String.self, "name") }
+        try await SearchPathPlants.calls(owner)
+    }
+}
+
+/// Arguments of jobs that take none.
+private struct NoArguments: Codable, Sendable {}
+
+extension SearchPathTests {
+    /// A worker among the plants, as `offload_worker`: claims, renewals, outcomes (a return, a failure
+    /// that goes dead, a completion in the handler's own transaction on the app's pool, whose search
+    /// path puts public first) and a maintenance pass (rescue, pruning). None runs a plant: the
+    /// worker's own sessions pin their search path, and the one statement it runs on the app's
+    /// connection qualifies every operator.
+    @Test func aWorkerAmongPlantsRunsNone() async throws {
+        try await OffloadTestDatabase.withConfiguration { configuration in
+            try await TestRoles.with(configuration) { roles, owner in
+                let attacker = "offload_test_attacker_\(roles.suffix)"
+                try await owner.execute("SET search_path = pg_catalog, pg_temp")
+                try await owner.execute(Query(sql: "CREATE ROLE \(attacker) LOGIN IN ROLE offload_enqueuer"))
+                do {
+                    try await runWorkerAmongPlants(roles: roles, owner: owner, attacker: attacker)
+                } catch {
+                    await roles.drop(using: owner, extra: [attacker])
+                    throw error
+                }
+                await roles.drop(using: owner, extra: [attacker])
+            }
+        }
+    }
+
+    private func runWorkerAmongPlants(roles: TestRoles, owner: Connection, attacker: String) async throws {
+        try await owner.execute(Query(sql: "GRANT CREATE ON SCHEMA public TO \(attacker)"))
+        let attackerConnection = try await Connection.connect(roles.configuration(as: attacker))
+        try await attackerConnection.executeScript(SearchPathPlants.script(attacker: attacker))
+        let hitsBefore = try await SearchPathPlants.hits(owner)
+
+        for function in ["plain", "own-transaction", "fails"] {
+            _ = try await owner.query(Query(sql: "SELECT offload.enqueue($1, '{}', max_attempts => 1)", binds: [function]))
+        }
+        // A job of a worker that is gone, for rescue; a job finished long ago, for pruning.
+        try await owner.executeScript("""
+            INSERT INTO offload.jobs (queue, function, state, attempt, worker_id, lease_until)
+            VALUES ('other', 'plain', 'running', 1, 'gone', now() - interval '1 minute');
+            INSERT INTO offload.jobs (queue, function, state, finished_at)
+            VALUES ('other', 'plain', 'completed', now() - interval '3 days');
+            """)
+
+        // The app's pool: the worker role, public first on its search path.
+        let app = roles.configuration(as: roles.worker).setting("search_path", to: "public, pg_catalog")
+        let appPool = ConnectionPool(app, maxConnections: 4)
+        defer { appPool.close() }
+        let functions = [
+            Function(id: "plain") { (_: NoArguments, _: JobContext) in },
+            Function(id: "own-transaction") { (_: NoArguments, context: JobContext) in
+                try await context.transaction { _ in }
+            },
+            Function(id: "fails") { (_: NoArguments, _: JobContext) in throw Failing() },
+        ]
+        let worker = testWorker(pool: appPool, functions: functions)
+        try await whileRunning(worker) { () async throws in
+            let settled = try await eventually {
+                try await owner.query("""
+                    SELECT count(*) FILTER (WHERE state = 'completed' AND queue = 'default') = 2
+                       AND count(*) FILTER (WHERE state = 'dead') = 1 AS done
+                    FROM offload.jobs
+                    """).single(Bool.self, "done")
+            }
+            let states = try await owner.query("SELECT function || ':' || state || ':' || errors::text AS s FROM offload.jobs ORDER BY id").rows.map { try $0.decode(String.self, "s") }
+            #expect(settled, "\(states)")
+        }
+        // A maintenance pass as the worker role, on a session configured as the worker's own.
+        let maintenanceConfiguration = Worker.ownConnectionConfiguration(app, WorkerConfiguration())
+        let maintenance = Maintenance(
+            configuration: MaintenanceConfiguration(),
+            leaseDuration: .zero,
+            connectionConfiguration: maintenanceConfiguration,
+            metrics: WorkerMetrics(),
+            logger: Logger(label: "search-path-test")
+        )
+        try await maintenance.runPass(on: try await Connection.connect(maintenanceConfiguration))
+        #expect(try await owner.query("SELECT count(*) AS n FROM offload.jobs WHERE worker_id = 'gone' AND state = 'running'").single(Int.self, "n") == 0, "rescued")
+        #expect(try await owner.query("SELECT count(*) AS n FROM offload.jobs WHERE finished_at < now() - interval '2 days'").single(Int.self, "n") == 0, "pruned")
+
+        let calls = try await SearchPathPlants.calls(owner)
+        #expect(calls == [], "planted code ran: \(calls)")
+        #expect(try await SearchPathPlants.hits(owner) == hitsBefore)
+        let escalated = try await owner.query(Query(sql: """
+            SELECT count(*) AS n FROM pg_roles
+            WHERE rolname IN ('\(attacker)', '\(roles.worker)')
+              AND (rolsuper OR rolcreaterole OR rolcreatedb OR rolbypassrls OR rolreplication)
+            """)).single(Int.self, "n")
+        #expect(escalated == 0)
     }
 }

@@ -202,7 +202,7 @@ public final class Worker: Service {
     }
 
     private func listenForNotifications() async {
-        let listener = NotificationListener(pool.configuration, channels: ["offload_jobs"], logger: logger)
+        let listener = NotificationListener(ownPool.configuration, channels: ["offload_jobs"], logger: logger)
         let queues = Set(configuration.queues)
         for await event in listener.events() {
             switch event {
@@ -354,7 +354,7 @@ public final class Worker: Service {
     /// calling task may be cancelled (hard stop), and these writes must still happen.
     private func finish() async {
         let outcomes = self.outcomes
-        let pool = self.pool
+        let pool = self.ownPool
         let id = self.id
         let logger = self.logger
         await Task {
