@@ -23,7 +23,7 @@ public final class Worker: Service {
     let functions: [String: Function]
     let configuration: WorkerConfiguration
     let logger: Logger
-    let running = RunningJobs()
+    let running = RunningJobs(clock: ContinuousClock())
     let outcomes: OutcomeWriter
     let metrics = WorkerMetrics()
     /// Wakes the fetch loop: a notify arrived, a slot freed up, or shutdown began.
