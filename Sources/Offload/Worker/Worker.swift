@@ -24,7 +24,7 @@ public final class Worker: Service {
     let configuration: WorkerConfiguration
     let logger: Logger
     let running = RunningJobs(clock: ContinuousClock())
-    let outcomes: OutcomeWriter
+    let outcomes: OutcomeWriter<ContinuousClock>
     let metrics = WorkerMetrics()
     /// Wakes the fetch loop: a notify arrived, a slot freed up, or shutdown began.
     let wake = WakeSignal()
@@ -49,7 +49,7 @@ public final class Worker: Service {
         logger[metadataKey: "worker_id"] = "\(id.escapingControlCharacters)"  // from the host name
         self.logger = logger
         self.ownPool = ConnectionPool(Self.ownConnectionConfiguration(pool.configuration, configuration), maxConnections: 3)
-        self.outcomes = OutcomeWriter(pool: ownPool, workerID: id, logger: logger)
+        self.outcomes = OutcomeWriter(pool: ownPool, workerID: id, logger: logger, clock: ContinuousClock())
     }
 
     /// Runs until graceful shutdown (SIGTERM/SIGINT through the `ServiceGroup`) or task cancellation.
@@ -358,7 +358,7 @@ public final class Worker: Service {
         let id = self.id
         let logger = self.logger
         await Task {
-            let written = await outcomes.writePending(retryUntil: .now + .seconds(10))
+            let written = await outcomes.writePending(retryUntil: outcomes.clock.now.advanced(by: .seconds(10)))
             if !written {
                 logger.error("could not record every job outcome before stopping; their leases will expire and they will run again")
             }
