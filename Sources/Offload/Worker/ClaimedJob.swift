@@ -42,6 +42,19 @@ struct ClaimedJob: Sendable {
         return try result.rows.map { try ClaimedJob(row: $0, columns: columns) }
     }
 
+    /// What every log line about this job carries: `job_id`, `function`, `queue`, `attempt`.
+    /// Names are escaped (`escapingControlCharacters`): an enqueuer chooses them, and a newline or an
+    /// escape sequence in one must not forge a log line or steer the terminal that shows the log.
+    var logMetadata: Logger.Metadata {
+        [
+            "job_id": "\(id)", "function": "\(function.escapingControlCharacters)",
+            "queue": "\(queue.escapingControlCharacters)", "attempt": "\(attempt)",
+        ]
+    }
+}
+
+extension ClaimedJob {
+    /// Reads one row of a claim (in an extension, so that the memberwise initialiser stays for tests).
     init(row: Row, columns: Columns) throws {
         id = try row.decode(Int64.self, at: columns.id)
         function = try row.decode(String.self, at: columns.function)
@@ -51,15 +64,5 @@ struct ClaimedJob: Sendable {
         maxAttempts = try row.decode(Int.self, at: columns.maxAttempts)
         eventID = try row.decode(Int64?.self, at: columns.eventID)
         runAt = try row.decode(Date.self, at: columns.runAt)
-    }
-
-    /// What every log line about this job carries: `job_id`, `function`, `queue`, `attempt`.
-    /// Names are escaped (`escapingControlCharacters`): an enqueuer chooses them, and a newline or an
-    /// escape sequence in one must not forge a log line or steer the terminal that shows the log.
-    var logMetadata: Logger.Metadata {
-        [
-            "job_id": "\(id)", "function": "\(function.escapingControlCharacters)",
-            "queue": "\(queue.escapingControlCharacters)", "attempt": "\(attempt)",
-        ]
     }
 }

@@ -8,32 +8,42 @@ import Synchronization
 /// No artificial delay: under light load each outcome is written at once; under heavy load batches
 /// grow by themselves. A write that fails (connection lost) keeps its outcomes and is retried with
 /// backoff, so finished work is never forgotten; the heartbeat keeps those jobs' leases alive meanwhile.
-final class OutcomeWriter: Sendable {
-    private let pending = Mutex<[JobOutcome]>([])
-    private let inFlight = Mutex<[Int64]>([])
-    private let wake = WakeSignal()
-    private let pool: ConnectionPool
-    private let workerID: String
-    private let logger: Logger
-    private let maxBatch = 5_000
+///
+/// The retry backoff is slept on `clock` (a manual clock in tests); the statements go through `write`
+/// (the worker's pool, or a stand-in in tests).
+final class OutcomeWriter<C: Clock>: Sendable where C.Duration == Duration {
+    /// Writes one batch: every completion in one statement, every other outcome in another.
+    typealias Write = @Sendable ([JobOutcome]) async throws -> Void
 
-    init(pool: ConnectionPool, workerID: String, logger: Logger) {
-        self.pool = pool
-        self.workerID = workerID
+    private let state: Mutex<OutcomeWriterStateMachine>
+    private let wake = WakeSignal()
+    private let write: Write
+    private let logger: Logger
+    let clock: C
+
+    /// A writer that records outcomes through `pool` for the worker `workerID`.
+    convenience init(pool: ConnectionPool, workerID: String, logger: Logger, clock: C) {
+        self.init(logger: logger, clock: clock) { batch in
+            try await Self.write(batch, pool: pool, workerID: workerID)
+        }
+    }
+
+    init(maxBatch: Int = 5_000, logger: Logger, clock: C, write: @escaping Write) {
+        self.state = Mutex(OutcomeWriterStateMachine(maxBatch: maxBatch))
+        self.write = write
         self.logger = logger
+        self.clock = clock
     }
 
     func add(_ outcome: JobOutcome) {
-        pending.withLock { $0.append(outcome) }
+        state.withLock { $0.add(outcome) }
         wake.signal()
     }
 
     /// Jobs whose outcome is not written yet (their leases must still be extended).
-    var unwrittenJobIDs: [Int64] {
-        pending.withLock { $0.map(\.jobID) } + inFlight.withLock { $0 }
-    }
+    var unwrittenJobIDs: [Int64] { state.withLock { $0.unwrittenJobIDs } }
 
-    var isEmpty: Bool { pending.withLock { $0.isEmpty } && inFlight.withLock { $0.isEmpty } }
+    var isEmpty: Bool { state.withLock { $0.isEmpty } }
 
     /// Writes outcomes as they come until the task is cancelled.
     func run() async {
@@ -46,30 +56,24 @@ final class OutcomeWriter: Sendable {
     /// Writes everything buffered, retrying failed writes until `deadline` (forever when nil).
     /// Returns true when nothing is left unwritten.
     @discardableResult
-    func writePending(retryUntil deadline: ContinuousClock.Instant?) async -> Bool {
+    func writePending(retryUntil deadline: C.Instant?) async -> Bool {
         var backoff = Duration.milliseconds(50)
         while true {
-            let batch = pending.withLock { pending -> [JobOutcome] in
-                let batch = Array(pending.prefix(maxBatch))
-                pending.removeFirst(batch.count)
-                return batch
-            }
+            let batch = state.withLock { $0.nextBatch() }
             if batch.isEmpty { return true }
-            inFlight.withLock { $0 = batch.map(\.jobID) }
             do {
                 try await writeIsolatingUnstorable(batch)
-                inFlight.withLock { $0 = [] }
+                state.withLock { $0.batchWritten() }
                 backoff = .milliseconds(50)
             } catch {
-                pending.withLock { $0.insert(contentsOf: batch, at: 0) }
-                inFlight.withLock { $0 = [] }
+                state.withLock { $0.batchFailed() }
                 logger.warning(
                     "could not record \(batch.count) job outcomes; retrying",
                     metadata: ["error": "\(String(describing: error).escapingControlCharacters)", "retry_in": "\(backoff)"]
                 )
-                if let deadline, ContinuousClock.now + backoff > deadline { return false }
+                if let deadline, clock.now.advanced(by: backoff) > deadline { return false }
                 // Sleep even when cancelled (a final flush runs in a task of its own, see Worker).
-                try? await Task.sleep(for: backoff)
+                try? await clock.sleep(for: backoff)
                 if Task.isCancelled && deadline == nil { return false }
                 backoff = min(backoff * 2, .seconds(2))
             }
@@ -138,7 +142,7 @@ final class OutcomeWriter: Sendable {
         )
     }
 
-    private func write(_ batch: [JobOutcome]) async throws {
+    private static func write(_ batch: [JobOutcome], pool: ConnectionPool, workerID: String) async throws {
         var completions: [JobOutcome.Completion] = []
         var settlements: [JobOutcome.Settlement] = []
         for outcome in batch {

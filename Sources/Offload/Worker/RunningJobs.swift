@@ -14,13 +14,16 @@ enum StopReason: Sendable, Equatable {
 ///
 /// Entries are keyed by job id but belong to one attempt: a task that outlived its attempt (abandoned,
 /// see `abandonStuck`) must not remove or read the entry of a later attempt of the same job.
-final class RunningJobs: Sendable {
+///
+/// Deadlines and the cancellation grace are measured on `clock` (the worker's `ContinuousClock`; a
+/// manual clock in tests, which then check timeouts to the nanosecond without waiting).
+final class RunningJobs<C: Clock>: Sendable where C.Duration == Duration {
     private struct Entry {
         var job: ClaimedJob
-        var deadline: ContinuousClock.Instant
+        var deadline: C.Instant
         var task: Task<Void, Never>?
         var stopReason: StopReason?
-        var stoppedAt: ContinuousClock.Instant?
+        var stoppedAt: C.Instant?
         var timeout: Duration
     }
 
@@ -36,6 +39,11 @@ final class RunningJobs: Sendable {
     }
 
     private let state = Mutex(State())
+    let clock: C
+
+    init(clock: C) {
+        self.clock = clock
+    }
 
     var count: Int { state.withLock { $0.entries.count } }
 
@@ -48,8 +56,9 @@ final class RunningJobs: Sendable {
 
     /// Records a job before its task starts, so a fast job can't finish before it is known.
     func insert(_ job: ClaimedJob, timeout: Duration) {
+        let now = clock.now
         state.withLock {
-            $0.entries[job.id] = Entry(job: job, deadline: .now + timeout, task: nil, stopReason: nil, stoppedAt: nil, timeout: timeout)
+            $0.entries[job.id] = Entry(job: job, deadline: now.advanced(by: timeout), task: nil, stopReason: nil, stoppedAt: nil, timeout: timeout)
         }
     }
 
@@ -63,11 +72,15 @@ final class RunningJobs: Sendable {
         if cancelNow { task.cancel() }
     }
 
-    /// Forgets the attempt once its task is done (only that attempt's entry).
-    func remove(_ jobID: Int64, attempt: Int) {
+    /// Forgets the attempt once its task is done (only that attempt's entry). Returns false when the
+    /// attempt was not listed any more (it was abandoned), so its slot was freed already.
+    @discardableResult
+    func remove(_ jobID: Int64, attempt: Int) -> Bool {
         state.withLock { state in
-            if state.entries[jobID]?.job.attempt == attempt { state.entries.removeValue(forKey: jobID) }
             state.abandoned.remove(Key(jobID: jobID, attempt: attempt))
+            guard state.entries[jobID]?.job.attempt == attempt else { return false }
+            state.entries.removeValue(forKey: jobID)
+            return true
         }
     }
 
@@ -84,7 +97,11 @@ final class RunningJobs: Sendable {
     }
 
     /// Cancels a job's task, remembering why (the first reason wins).
-    func stop(_ jobID: Int64, because reason: StopReason, now: ContinuousClock.Instant = .now) {
+    func stop(_ jobID: Int64, because reason: StopReason) {
+        stop(jobID, because: reason, now: clock.now)
+    }
+
+    private func stop(_ jobID: Int64, because reason: StopReason, now: C.Instant) {
         let task = state.withLock { state -> Task<Void, Never>? in
             guard state.entries[jobID] != nil, state.entries[jobID]?.stopReason == nil else { return nil }
             state.entries[jobID]?.stopReason = reason
@@ -95,7 +112,8 @@ final class RunningJobs: Sendable {
     }
 
     /// Cancels every job whose deadline has passed.
-    func stopOverdue(now: ContinuousClock.Instant = .now) {
+    func stopOverdue() {
+        let now = clock.now
         let overdue = state.withLock { state in
             state.entries.filter { $0.value.deadline <= now && $0.value.stopReason == nil }.map { ($0.key, $0.value.timeout) }
         }
@@ -104,18 +122,20 @@ final class RunningJobs: Sendable {
 
     /// Cancels every job (shutdown deadline passed).
     func stopAll() {
-        for jobID in ids { stop(jobID, because: .shutdown) }
+        let now = clock.now
+        for jobID in ids { stop(jobID, because: .shutdown, now: now) }
     }
 
     /// Gives up on jobs whose task was cancelled more than `grace` ago and still has not returned (a
     /// handler that ignores cancellation): they leave this list, freeing their slot and ending their
     /// lease renewal, and are returned with the reason they were stopped, for the worker to record.
     /// Without this such a handler held its job `running`, and its worker's shutdown, forever.
-    func abandonStuck(grace: Duration, now: ContinuousClock.Instant = .now) -> [(job: ClaimedJob, reason: StopReason)] {
-        state.withLock { state in
+    func abandonStuck(grace: Duration) -> [(job: ClaimedJob, reason: StopReason)] {
+        let now = clock.now
+        return state.withLock { state in
             let stuck = state.entries.values.filter { entry in
                 guard let stoppedAt = entry.stoppedAt, entry.stopReason != nil else { return false }
-                return now - stoppedAt >= grace
+                return stoppedAt.duration(to: now) >= grace
             }
             for entry in stuck {
                 state.entries.removeValue(forKey: entry.job.id)

@@ -12,6 +12,22 @@ final class WakeSignal: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Calls its closure once the duration has passed; a Dispatch timer, or a manual one in tests.
+    private let scheduleTimer: @Sendable (Duration, @escaping @Sendable () -> Void) -> Void
+
+    init(scheduleTimer: @escaping @Sendable (Duration, @escaping @Sendable () -> Void) -> Void = WakeSignal.dispatchTimer) {
+        self.scheduleTimer = scheduleTimer
+    }
+
+    /// Runs `fire` on a global queue after `timeout` (at most 68 years: a `Duration` can say more
+    /// than Dispatch can).
+    static func dispatchTimer(_ timeout: Duration, _ fire: @escaping @Sendable () -> Void) {
+        let nanoseconds = max(0, min(timeout.saturatingNanoseconds, Int64(Int32.max) * 1_000_000_000))
+        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(nanoseconds)), execute: fire)
+    }
+
+    /// Whether a wait is in progress (for tests).
+    var isWaiting: Bool { state.withLock { $0.waiter != nil } }
 
     /// Wakes the waiter, or makes the next wait return at once.
     func signal() {
@@ -54,10 +70,7 @@ final class WakeSignal: Sendable {
                     return
                 }
                 if let timeout {
-                    let nanoseconds = max(0, min(timeout.saturatingNanoseconds, Int64(Int32.max) * 1_000_000_000))
-                    DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(nanoseconds))) {
-                        [weak self] in self?.expire(generation)
-                    }
+                    scheduleTimer(timeout) { [weak self] in self?.expire(generation) }
                 }
             }
         } onCancel: {

@@ -20,7 +20,7 @@ extension Worker {
             if claimed == 0 { break }
             attempts += claimed
             while running.count > 0 { await waitForASlot(below: 1, timeout: .milliseconds(50)) }
-            guard await outcomes.writePending(retryUntil: .now + .seconds(10)) else {
+            guard await outcomes.writePending(retryUntil: outcomes.clock.now.advanced(by: .seconds(10))) else {
                 throw PGError(.connectionLost, "could not record job outcomes")
             }
         }

@@ -23,15 +23,18 @@ public final class Worker: Service {
     let functions: [String: Function]
     let configuration: WorkerConfiguration
     let logger: Logger
-    let running = RunningJobs()
-    let outcomes: OutcomeWriter
+    /// Measures job timeouts, the cancellation grace and the shutdown deadline.
+    let clock = ContinuousClock()
+    let running: RunningJobs<ContinuousClock>
+    let outcomes: OutcomeWriter<ContinuousClock>
     let metrics = WorkerMetrics()
-    /// Wakes the fetch loop: a notify arrived, a slot freed up, or shutdown began.
+    /// Wakes the fetch loop (or the drain): a notify arrived, a slot freed up, or shutdown began.
     let wake = WakeSignal()
-    private let stopping = Atomic<Bool>(false)
-    /// The claim statement in flight, cancelled when shutdown begins: a claim blocked by a lock must
-    /// not hold a stopping worker past its deadline.
-    private let claimInFlight = Mutex<Task<[ClaimedJob], any Error>?>(nil)
+    typealias StateMachine = WorkerStateMachine<ContinuousClock.Instant, Task<[ClaimedJob], any Error>>
+    /// Free slots, what the fetch loop waits for, and the stop. It also holds the claim statement in
+    /// flight, which shutdown cancels: a claim blocked by a lock must not hold a stopping worker past
+    /// its deadline.
+    private let state: Mutex<StateMachine>
 
     /// Creates a worker for `functions` (ids must be unique).
     public init(
@@ -45,11 +48,13 @@ public final class Worker: Service {
         self.pool = pool
         self.functions = Dictionary(functions.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
         self.configuration = configuration
+        self.state = Mutex(StateMachine(configuration: configuration))
+        self.running = RunningJobs(clock: clock)
         var logger = logger
         logger[metadataKey: "worker_id"] = "\(id.escapingControlCharacters)"  // from the host name
         self.logger = logger
         self.ownPool = ConnectionPool(Self.ownConnectionConfiguration(pool.configuration, configuration), maxConnections: 3)
-        self.outcomes = OutcomeWriter(pool: ownPool, workerID: id, logger: logger)
+        self.outcomes = OutcomeWriter(pool: ownPool, workerID: id, logger: logger, clock: clock)
     }
 
     /// Runs until graceful shutdown (SIGTERM/SIGINT through the `ServiceGroup`) or task cancellation.
@@ -97,70 +102,54 @@ public final class Worker: Service {
 
     /// Stops claiming new jobs; `run()` then drains and returns.
     public func beginShutdown() {
-        guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        guard case .stopClaiming(let claim) = state.withLock({ $0.beginShutdown() }) else { return }
         logger.info("shutting down: no new jobs; waiting for running ones", metadata: ["running": "\(running.count)"])
-        claimInFlight.withLock { $0?.cancel() }
+        claim?.cancel()
         wake.signal()
     }
-
-    var isStopping: Bool { stopping.load(ordering: .acquiring) || Task.isCancelled }
 
     // MARK: - Claiming
 
     private func fetchLoop() async {
-        var failureBackoff = Duration.milliseconds(100)
-        while !isStopping {
-            // True when jobs may be waiting beyond what was claimed: the claim filled its limit, or
-            // there was no free slot to claim with.
-            var mayBeMore = true
-            let free = configuration.concurrency - running.count
-            if free > 0 {
+        var lastError: (any Error)?
+        while true {
+            switch state.withLock({ $0.nextFetchAction(cancelled: Task.isCancelled) }) {
+            case .claim(let limit):
                 do {
-                    let limit = min(free, configuration.claimBatchSize)
-                    mayBeMore = try await claimAndStart(limit: limit) == limit
-                    failureBackoff = .milliseconds(100)
+                    let claimed = try await claimAndStart(limit: limit)
+                    state.withLock { $0.claimSucceeded(requested: limit, claimed: claimed) }
                 } catch {
-                    if isStopping { break }
-                    logger.warning(
-                        "claiming jobs failed; retrying",
-                        metadata: ["error": "\(String(describing: error).escapingControlCharacters)", "retry_in": "\(failureBackoff)"]
-                    )
-                    await wake.wait(timeout: failureBackoff)
-                    failureBackoff = min(failureBackoff * 2, .seconds(5))
-                    continue
+                    lastError = error
+                    state.withLock { $0.claimFailed() }
                 }
+            case .waitForSlot(let timeout), .waitForWork(let timeout):
+                await wake.wait(timeout: timeout)
+            case .retry(let delay):
+                logger.warning(
+                    "claiming jobs failed; retrying",
+                    metadata: [
+                        "error": "\((lastError.map { String(describing: $0) } ?? "").escapingControlCharacters)",
+                        "retry_in": "\(delay)",
+                    ]
+                )
+                await wake.wait(timeout: delay)
+            case .stop:
+                return
             }
-            // Claim again at once if slots are free; if none is, the next job to finish wakes the loop.
-            // When the queue came up short, only a notification (or the poll) does: a finishing job
-            // brings no new work, and waking on each one made the loop claim after every job, mostly
-            // for nothing (44% of a steady-state run's claims found no job).
-            if mayBeMore, await !waitForASlot(timeout: configuration.pollInterval) { continue }
-            if !mayBeMore { await wake.wait(timeout: configuration.pollInterval) }
         }
     }
 
-    /// Set while a loop waits for a running job to finish; only then does a finishing job signal.
-    private let waitingForAFinish = Atomic<Bool>(false)
-
-    /// Called as each job's task ends.
-    private func jobFinished() {
-        if waitingForAFinish.exchange(false, ordering: .acquiringAndReleasing) { wake.signal() }
+    /// Called as jobs' tasks end (or are abandoned): wakes a loop that waits for a slot.
+    private func jobsFinished(_ count: Int = 1) {
+        if state.withLock({ $0.jobsFinished(count) }) { wake.signal() }
     }
 
     /// Waits until fewer than `limit` jobs run (a slot is free), a wake-up, or `timeout`. Returns false
     /// without waiting when a slot is free already. Defaults to the worker's concurrency.
     @discardableResult
     func waitForASlot(below limit: Int? = nil, timeout: Duration) async -> Bool {
-        let limit = limit ?? configuration.concurrency
-        guard running.count >= limit else { return false }
-        waitingForAFinish.store(true, ordering: .releasing)
-        // A job that finished before the flag was set did not signal: look once more.
-        guard running.count >= limit else {
-            waitingForAFinish.store(false, ordering: .releasing)
-            return false
-        }
+        guard state.withLock({ $0.waitForSlot(below: limit ?? configuration.concurrency) }) else { return false }
         await wake.wait(timeout: timeout)
-        waitingForAFinish.store(false, ordering: .releasing)
         return true
     }
 
@@ -170,11 +159,12 @@ public final class Worker: Service {
     func claimAndStart(limit: Int) async throws -> Int {
         var claimedCount = 0
         for queue in configuration.queues where claimedCount < limit {
-            let claimed = try await claimCancellableByShutdown(queue: queue, limit: limit - claimedCount)
+            let (claimed, action) = try await claimCancellableByShutdown(queue: queue, limit: limit - claimedCount)
             claimedCount += claimed.count
-            if isStopping {
+            switch action {
+            case .handBack:
                 for job in claimed { outcomes.add(.settled(AttemptPolicy.handBackUnstarted(job: job))) }
-            } else {
+            case .start:
                 for job in claimed { start(job) }
             }
         }
@@ -182,15 +172,18 @@ public final class Worker: Service {
     }
 
     /// One claim statement, in a task of its own that `beginShutdown` cancels (the connection then
-    /// asks the server to cancel the statement). A claim that completed all the same returns its jobs.
-    private func claimCancellableByShutdown(queue: String, limit: Int) async throws -> [ClaimedJob] {
+    /// asks the server to cancel the statement). A claim that completed all the same returns its jobs,
+    /// with what to do with them (hand them back if shutdown began meanwhile).
+    private func claimCancellableByShutdown(
+        queue: String, limit: Int
+    ) async throws -> (jobs: [ClaimedJob], action: StateMachine.ClaimedJobsAction) {
         // Unstructured on purpose: beginShutdown, called from another task, must be able to cancel
         // this claim alone. It is awaited right here, so it never outlives this call.
         let task = Task { try await self.claim(queue: queue, limit: limit) }
-        claimInFlight.withLock { $0 = task }
-        defer { claimInFlight.withLock { $0 = nil } }
-        if isStopping { task.cancel() }
-        return try await task.value
+        if !state.withLock({ $0.claimStarted(task, cancelled: Task.isCancelled) }) { task.cancel() }
+        let result = await task.result
+        let action = state.withLock { $0.claimEnded(cancelled: Task.isCancelled) }
+        return (try result.get(), action)
     }
 
     /// Claims up to `limit` jobs of `queue` on the worker's own pool.
@@ -227,13 +220,14 @@ public final class Worker: Service {
         }
         let timeout = functions[job.function]?.options.timeout ?? .seconds(300)
         running.insert(job, timeout: timeout)
+        state.withLock { $0.jobStarted() }
         // An unstructured task per job, on purpose: each must be cancellable on its own (timeout,
         // `offload.cancel`, shutdown deadline), which child tasks of a group are not. They are not
         // stray: `running` tracks each one and `drain()` waits for all of them.
         let task = Task {
             await self.execute(job)
-            self.running.remove(job.id, attempt: job.attempt)
-            self.jobFinished()
+            // Not listed any more when it was abandoned: its slot was freed then.
+            if self.running.remove(job.id, attempt: job.attempt) { self.jobsFinished() }
         }
         running.attach(task, to: job.id)
     }
@@ -320,7 +314,8 @@ public final class Worker: Service {
     /// deadline) but have not returned within `cancellationGrace`, and frees their slots. Their tasks
     /// may run on (Swift cannot stop a task that ignores cancellation); what they do later is ignored.
     private func abandonStuckHandlers() {
-        for (job, reason) in running.abandonStuck(grace: Self.cancellationGrace) {
+        let abandoned = running.abandonStuck(grace: Self.cancellationGrace)
+        for (job, reason) in abandoned {
             let options = functions[job.function]?.options ?? FunctionOptions()
             let settlement = AttemptPolicy.abandoned(job: job, reason: reason, options: options)
             logger.warning(
@@ -328,24 +323,27 @@ public final class Worker: Service {
                 metadata: job.logMetadata.merging(["state": "\(settlement.state.rawValue)"]) { _, new in new }
             )
             outcomes.add(.settled(settlement))
-            wake.signal()
         }
+        if !abandoned.isEmpty { jobsFinished(abandoned.count) }
     }
 
     // MARK: - Stopping
 
     /// Waits for running jobs until the deadline, then cancels the rest (they hand themselves back).
     private func drain() async {
-        let deadline = ContinuousClock.now + (Task.isCancelled ? .zero : configuration.shutdownDeadline)
-        while running.count > 0, ContinuousClock.now < deadline, !Task.isCancelled {
-            await waitForASlot(below: 1, timeout: min(deadline - .now, .milliseconds(100)))
-        }
-        if running.count > 0 {
-            logger.warning("shutdown deadline passed: cancelling running jobs and handing them back", metadata: ["running": "\(running.count)"])
-            running.stopAll()
-            while running.count > 0 {
+        state.withLock { $0.beginDrain(now: clock.now, cancelled: Task.isCancelled) }
+        while true {
+            switch state.withLock({ $0.nextDrainAction(now: clock.now, cancelled: Task.isCancelled) }) {
+            case .waitForJobs(let timeout):
+                await wake.wait(timeout: timeout)
+            case .stopAll(let count):
+                logger.warning("shutdown deadline passed: cancelling running jobs and handing them back", metadata: ["running": "\(count)"])
+                running.stopAll()
+            case .abandonStuckThenWait(let timeout):
                 abandonStuckHandlers()
-                try? await Task.sleep(for: .milliseconds(10))
+                await wake.wait(timeout: timeout)
+            case .done:
+                return
             }
         }
     }
@@ -358,7 +356,7 @@ public final class Worker: Service {
         let id = self.id
         let logger = self.logger
         await Task {
-            let written = await outcomes.writePending(retryUntil: .now + .seconds(10))
+            let written = await outcomes.writePending(retryUntil: outcomes.clock.now.advanced(by: .seconds(10)))
             if !written {
                 logger.error("could not record every job outcome before stopping; their leases will expire and they will run again")
             }
