@@ -29,7 +29,10 @@ struct BenchSmokeTests {
             if isCeiling && !hasPgbench { continue }
             let value = object[metric.key] as? Double
             #expect(value != nil, "\(metric.key) is missing or null")
-            if let value, metric.unit != .milliseconds, metric.unit != .microseconds {
+            // The steady state reports 0 when even its first rate fell behind, which a machine busy
+            // with the rest of the suite can cause: a figure, not a failure.
+            let mayBeZero = metric.unit == .milliseconds || metric.unit == .microseconds || metric.scenario == .steady
+            if let value, !mayBeZero {
                 #expect(value > 0, "\(metric.key) = \(value)")
             }
         }
