@@ -1,5 +1,6 @@
 import Foundation
 import Offload
+import OffloadLocalPostgres
 import OffloadTestKit
 import PGClient
 import Testing

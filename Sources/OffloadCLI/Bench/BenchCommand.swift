@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OffloadLocalPostgres
 import PGClient
 
 /// `offload bench`: throughput, latency, enqueue cost and memory of Offload, measured next to the

@@ -1,4 +1,5 @@
 import Foundation
+import OffloadLocalPostgres
 
 /// Runs PostgreSQL's pgbench with a custom script and reads back its transactions per second.
 struct Pgbench: Sendable {

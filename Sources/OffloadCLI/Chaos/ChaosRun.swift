@@ -1,4 +1,5 @@
 import Foundation
+import OffloadLocalPostgres
 import Logging
 import Offload
 import PGClient

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import OffloadCLI
+@testable import OffloadLocalPostgres
 
 @Suite("LocalCluster configuration")
 struct LocalClusterTests {

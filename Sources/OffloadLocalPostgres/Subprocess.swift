@@ -1,22 +1,22 @@
 import Foundation
 
 /// The outcome of one finished child process.
-struct SubprocessResult: Sendable {
+package struct SubprocessResult: Sendable {
     /// The exit status (or the signal number if the process was killed).
-    var status: Int32
+    package var status: Int32
     /// Standard output and standard error, interleaved as written.
-    var output: String
+    package var output: String
 
-    var succeeded: Bool { status == 0 }
+    package var succeeded: Bool { status == 0 }
 }
 
 /// Runs helper programs (initdb, pg_ctl, …) with Foundation's `Process`.
-enum Subprocess {
+package enum Subprocess {
     /// Runs `executable` to completion and captures its output.
     ///
     /// The blocking read and wait happen on a Dispatch thread, not on Swift's
     /// cooperative pool, which has only as many threads as cores.
-    static func run(
+    package static func run(
         _ executable: String,
         _ arguments: [String],
         in directory: String? = nil,
@@ -59,7 +59,7 @@ enum Subprocess {
     }
 
     /// The full path of `name` found on `searchPath` (a `PATH`-style list), if executable.
-    static func which(_ name: String, searchPath: String?) -> String? {
+    package static func which(_ name: String, searchPath: String?) -> String? {
         for directory in (searchPath ?? "").split(separator: ":") where !directory.isEmpty {
             let candidate = "\(directory)/\(name)"
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }

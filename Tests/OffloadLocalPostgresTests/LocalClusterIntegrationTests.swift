@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import OffloadCLI
+@testable import OffloadLocalPostgres
 
 #if canImport(Glibc)
 import Glibc
@@ -17,7 +17,7 @@ struct LocalClusterIntegrationTests {
     func startConnectRestartStop() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        let cluster = LocalCluster(directory: folder.path + "/pg", port: try freePort())
+        let cluster = LocalCluster(directory: folder.path + "/pg", port: try LocalCluster.freePort())
         let binaries = try await PostgresBinaries.find()
         do {
             try await exercise(cluster, binaries)
@@ -65,7 +65,7 @@ struct LocalClusterIntegrationTests {
         let locked = folder.path + "/locked"
         try FileManager.default.createDirectory(atPath: locked, withIntermediateDirectories: false,
                                                 attributes: [.posixPermissions: 0o700])
-        let asked = try LocalCluster.resolve(directory: locked + "/pg", port: try freePort())
+        let asked = try LocalCluster.resolve(directory: locked + "/pg", port: try LocalCluster.freePort())
         let cluster = try await asked.placed()
         #expect(cluster.requestedDirectory == asked.directory)
         #expect(cluster.directory == "/var/tmp/" + LocalCluster.fallbackName(for: asked.directory))
@@ -114,29 +114,4 @@ struct TemporaryFolder {
     }
 
     func remove() { try? FileManager.default.removeItem(atPath: path) }
-}
-
-/// A TCP port on 127.0.0.1 that nothing listens on right now (the kernel picks it).
-func freePort() throws -> Int {
-    #if canImport(Glibc)
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    #else
-    let fd = socket(AF_INET, SOCK_STREAM, 0)
-    #endif
-    guard fd >= 0 else { throw LocalClusterError(.invalidSetting, "socket() failed") }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = 0
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let bound = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard bound == 0 else { throw LocalClusterError(.invalidSetting, "bind() failed") }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let named = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    guard named == 0 else { throw LocalClusterError(.invalidSetting, "getsockname() failed") }
-    return Int(UInt16(bigEndian: address.sin_port))
 }

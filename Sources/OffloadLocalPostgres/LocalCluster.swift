@@ -86,7 +86,7 @@ public struct LocalCluster: Sendable, Equatable {
 
     /// The port recorded by the server in `postmaster.pid` (line 4), if there is one.
     /// This is the truth while the server runs, whatever `--port` says now.
-    var recordedPort: Int? {
+    public var recordedPort: Int? {
         guard let text = try? String(contentsOfFile: dataDirectory + "/postmaster.pid", encoding: .utf8) else {
             return nil
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OffloadLocalPostgres
 
 /// `offload local`: a project-local PostgreSQL for development, tests and demos.
 public struct LocalCommand: AsyncParsableCommand {
