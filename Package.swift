@@ -58,11 +58,34 @@ let package = Package(
                 "PGClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // bench, chaos and fixture-worker: the `offload` executable's tools, kept out of the embeddable
+        // OffloadCLI. They reuse its `package` helpers (DatabaseOptions, TextTable), so tools → CLI → Offload.
+        .target(
+            name: "OffloadTools",
+            dependencies: [
+                "Offload",
+                "OffloadCLI",
+                "OffloadLocalPostgres",
+                "PGClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
-        .executableTarget(name: "offload", dependencies: ["OffloadCLI"], swiftSettings: strictSettings),
+        // The `offload` executable: OffloadCLI's operator commands plus OffloadTools' commands.
+        .executableTarget(
+            name: "offload",
+            dependencies: [
+                "OffloadCLI",
+                "OffloadTools",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // What we test Offload with, shipped so apps test their functions the same way.
         .target(name: "OffloadTestKit", dependencies: ["Offload", "PGClient"], swiftSettings: strictSettings),
         .testTarget(
@@ -78,12 +101,14 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "OffloadTests", dependencies: ["Offload"], swiftSettings: strictSettings),
+        // The tools' planning without a database, and `offload bench --quick` end to end.
+        .testTarget(name: "OffloadToolsTests", dependencies: ["OffloadTools"], swiftSettings: strictSettings),
         // LocalCluster's settings without a server, and real starts (needs the PostgreSQL server programs).
         .testTarget(name: "OffloadLocalPostgresTests", dependencies: ["OffloadLocalPostgres"], swiftSettings: strictSettings),
         // Real `offload fixture-worker` processes: killed, terminated, chaos (needs the built `offload`).
         .testTarget(
             name: "ProcessTests",
-            dependencies: ["Offload", "OffloadCLI", "OffloadLocalPostgres", "OffloadTestKit", "PGClient"],
+            dependencies: ["Offload", "OffloadLocalPostgres", "OffloadTestKit", "OffloadTools", "PGClient"],
             swiftSettings: strictSettings
         ),
     ],

@@ -1,7 +1,8 @@
 import Foundation
-import OffloadLocalPostgres
 import Logging
 import Offload
+import OffloadCLI
+import OffloadLocalPostgres
 import PGClient
 import Synchronization
 

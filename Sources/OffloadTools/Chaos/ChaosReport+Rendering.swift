@@ -1,4 +1,5 @@
 import Foundation
+import OffloadCLI
 
 extension ChaosReport {
     /// The report as plain text: the configuration, the outcome table, the faults with their recovery

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import OffloadLocalPostgres
 import Logging
+import OffloadLocalPostgres
 import PGClient
 
 /// `offload chaos`: kill workers, restart PostgreSQL and cut connections while jobs run, then prove

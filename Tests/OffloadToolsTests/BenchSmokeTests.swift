@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import OffloadCLI
+@testable import OffloadTools
 
 /// `offload bench --quick` end to end: real worker processes, pgbench, every scenario. Asserts on
 /// outcomes only (every figure reported; the bench itself fails if a job was lost or ran twice),

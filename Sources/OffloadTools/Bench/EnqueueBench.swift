@@ -1,4 +1,5 @@
 import Offload
+import OffloadCLI
 import PGClient
 
 /// Enqueueing, as an application does it.

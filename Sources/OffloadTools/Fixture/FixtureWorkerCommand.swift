@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Offload
+import OffloadCLI
 import PGClient
 import ServiceLifecycle
 

@@ -1,4 +1,5 @@
 import Foundation
+import OffloadCLI
 
 /// The figures of every run, their medians, and how to print them.
 struct BenchReport: Sendable {

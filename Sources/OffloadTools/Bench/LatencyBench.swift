@@ -1,4 +1,5 @@
 import Offload
+import OffloadCLI
 import PGClient
 
 /// Latency: an idle worker, and jobs enqueued one by one, each in its own transaction, a fixed pause

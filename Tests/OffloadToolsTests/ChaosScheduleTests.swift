@@ -1,6 +1,6 @@
 import Testing
 
-@testable import OffloadCLI
+@testable import OffloadTools
 
 @Suite("Chaos run planning")
 struct ChaosScheduleTests {

@@ -1,3 +1,4 @@
+import OffloadCLI
 import PGClient
 
 /// Steady state: a producer enqueues at a fixed rate while one worker process keeps up; the highest

@@ -1,7 +1,14 @@
 import ArgumentParser
 import Offload
 
-extension OffloadCommand {
+/// A root command that reports errors the way `offload` does: `error: …`, with control characters
+/// escaped. ``OffloadCommand`` is one, and so is the `offload` executable's root (the operator
+/// commands plus the tools); an app's own root command can be one too.
+@available(macOS 10.15, macCatalyst 13, iOS 13, tvOS 13, watchOS 6, *)
+public protocol OffloadRootCommand: AsyncParsableCommand {}
+
+@available(macOS 10.15, macCatalyst 13, iOS 13, tvOS 13, watchOS 6, *)
+extension OffloadRootCommand {
     /// Errors read `error: …` (lower case, as git and cargo print them) instead of ArgumentParser's
     /// `Error: …`. Underscored in ArgumentParser ("experimental"); if it ever goes away, this becomes an
     /// unused property and the capital E comes back, nothing worse.
