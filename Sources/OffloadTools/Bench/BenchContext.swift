@@ -28,11 +28,12 @@ struct BenchContext: Sendable {
     }
 
     /// Starts a fixture worker on the bench database and waits until it is ready to claim.
-    func startWorker(concurrency: Int, claimBatch: Int) async throws -> WorkerChild {
+    func startWorker(concurrency: Int, claimBatch: Int) async throws -> ChildProcess {
         let index = WorkerLogCounter.next()
-        let worker = try WorkerChild.spawn(
-            executable: workerBinary,
-            arguments: [
+        let worker = try ChildProcess.spawn(
+            workerBinary,
+            [
+                "fixture-worker",
                 "--database-url", database.childTarget,
                 "--concurrency", String(concurrency),
                 "--claim-batch", String(claimBatch),
@@ -50,8 +51,8 @@ struct BenchContext: Sendable {
     }
 
     /// Starts `count` workers; if one fails to start, the others are killed.
-    func startWorkers(_ count: Int, concurrency: Int, claimBatch: Int) async throws -> [WorkerChild] {
-        var workers: [WorkerChild] = []
+    func startWorkers(_ count: Int, concurrency: Int, claimBatch: Int) async throws -> [ChildProcess] {
+        var workers: [ChildProcess] = []
         do {
             for _ in 0..<count {
                 workers.append(try await startWorker(concurrency: concurrency, claimBatch: claimBatch))

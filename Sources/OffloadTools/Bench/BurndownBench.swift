@@ -48,7 +48,7 @@ struct BurndownBench {
             workers.forEach { $0.killNow() }
             throw error
         }
-        for worker in workers { try await worker.stop() }
+        for worker in workers { try await worker.stopWorker() }
 
         let outcome = try await database.pool.query(BenchSQL.burndownOutcome(firstID: firstID))
         let total = try outcome.single(Int.self, "total")

@@ -49,7 +49,7 @@ struct LatencyBench {
             worker.killNow()
             throw error
         }
-        try await worker.stop()
+        try await worker.stopWorker()
 
         let stamps = try await database.pool.query(BenchSQL.stamps).rows
         var latencies: [Double] = []

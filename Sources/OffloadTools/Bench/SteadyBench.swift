@@ -60,7 +60,7 @@ struct SteadyBench {
             worker.killNow()
             throw error
         }
-        try await worker.stop()
+        try await worker.stopWorker()
         guard let best else {
             // A figure, not a failure: on a machine busy with other work (a test suite beside it) even
             // the first rate can fall behind. Reported as 0 jobs/s kept up, with the lag it had.

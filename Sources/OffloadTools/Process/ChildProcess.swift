@@ -31,7 +31,8 @@ enum ChildExitStatus: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// A process we started with `posix_spawn`, whose output goes to a log file, reaped by a thread of its
-/// own so that its exit status is known exactly (and no zombie is left).
+/// own so that its exit status is known exactly (and no zombie is left). The bench, the chaos run and
+/// the process tests start their `offload fixture-worker` processes with it.
 ///
 /// Not Foundation's `Process`: we need the pid at once, `SIGKILL`, and exit statuses of killed
 /// children, without `Process`'s run-loop plumbing.
@@ -45,10 +46,13 @@ final class ChildProcess: Sendable {
         self.logFile = logFile
     }
 
-    /// Starts `executable` with `arguments` and exactly `environment`; stdin is /dev/null, stdout and
-    /// stderr are appended to `logFile`.
+    /// Starts `executable` with `arguments` and exactly `environment` (defaults to ours); stdin is
+    /// /dev/null, stdout and stderr are appended to `logFile`.
     static func spawn(
-        _ executable: String, _ arguments: [String], environment: [String: String], logFile: String
+        _ executable: String,
+        _ arguments: [String],
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        logFile: String
     ) throws -> ChildProcess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -66,12 +70,12 @@ final class ChildProcess: Sendable {
         var pid: pid_t = 0
         let result = posix_spawn(&pid, executable, &actions, nil, argv, envp)
         guard result == 0 else {
-            throw ChaosError("cannot start \(executable): \(String(cString: strerror(result)))")
+            throw SpawnError(description: "cannot start \(executable): \(String(cString: strerror(result)))")
         }
         let child = ChildProcess(pid: pid, logFile: logFile)
         // A thread, not a task: waitpid blocks, and the cooperative pool must never block.
         let reaper = Thread { [child] in child.reap() }
-        reaper.name = "offload.chaos.reaper.\(pid)"
+        reaper.name = "offload.reaper.\(pid)"
         reaper.start()
         return child
     }
@@ -100,6 +104,11 @@ final class ChildProcess: Sendable {
         }
     }
 
+    /// Sends SIGKILL and returns at once (clean-up after a failure); `waitForExit()` waits for the end.
+    func killNow() {
+        send(SIGKILL)
+    }
+
     /// Waits until the process has ended.
     func waitForExit() async -> ChildExitStatus {
         await withCheckedContinuation { continuation in
@@ -121,10 +130,24 @@ final class ChildProcess: Sendable {
         }
         return exitStatus
     }
+
+    /// Stops the process gracefully: SIGTERM, then waits; SIGKILL if it is still there after
+    /// `timeout`. Returns how it ended (`.signalled(SIGKILL)` tells that it had to be killed).
+    func terminate(timeout: Duration) async -> ChildExitStatus {
+        send(SIGTERM)
+        if let status = await waitForExit(timeout: timeout) { return status }
+        send(SIGKILL)
+        return await waitForExit()
+    }
+
+    /// The last `characters` of the process's log, for error messages.
+    func logTail(_ characters: Int = 3_000) -> String {
+        let text = (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? ""
+        return String(text.suffix(characters))
+    }
 }
 
-/// A chaos run could not be carried out (as opposed to a check that failed).
-struct ChaosError: Error, CustomStringConvertible {
+/// `posix_spawn` could not start a program (missing, not executable, no more processes).
+struct SpawnError: Error, CustomStringConvertible {
     let description: String
-    init(_ description: String) { self.description = description }
 }
