@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "PGClient", targets: ["PGClient"]),
         .library(name: "OffloadCLI", targets: ["OffloadCLI"]),
         .library(name: "OffloadTestKit", targets: ["OffloadTestKit"]),
+        .library(name: "OffloadLocalPostgres", targets: ["OffloadLocalPostgres"]),
         .executable(name: "offload", targets: ["offload"]),
     ],
     dependencies: [
@@ -46,10 +47,28 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // A project-local PostgreSQL (initdb, pg_ctl, runuser): `offload local`, the tools and the tests.
+        // Foundation only, so nothing in it knows about jobs.
+        .target(name: "OffloadLocalPostgres", swiftSettings: strictSettings),
         .target(
             name: "OffloadCLI",
             dependencies: [
                 "Offload",
+                "OffloadLocalPostgres",
+                "PGClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // bench, chaos and fixture-worker: the `offload` executable's tools, kept out of the embeddable
+        // OffloadCLI. They reuse its `package` helpers (DatabaseOptions, TextTable), so tools → CLI → Offload.
+        .target(
+            name: "OffloadTools",
+            dependencies: [
+                "Offload",
+                "OffloadCLI",
+                "OffloadLocalPostgres",
                 "PGClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -57,7 +76,16 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        .executableTarget(name: "offload", dependencies: ["OffloadCLI"], swiftSettings: strictSettings),
+        // The `offload` executable: OffloadCLI's operator commands plus OffloadTools' commands.
+        .executableTarget(
+            name: "offload",
+            dependencies: [
+                "OffloadCLI",
+                "OffloadTools",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // What we test Offload with, shipped so apps test their functions the same way.
         .target(name: "OffloadTestKit", dependencies: ["Offload", "PGClient"], swiftSettings: strictSettings),
         .testTarget(
@@ -66,18 +94,21 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "PGClientTests", dependencies: ["PGClient"], swiftSettings: strictSettings),
-        // Unit tests of the CLI, real local-cluster starts (needs the PostgreSQL server programs), and the
-        // built `offload` binary run as a process against test databases.
+        // Unit tests of the CLI, and the built `offload` binary run as a process against test databases.
         .testTarget(
             name: "OffloadCLITests",
-            dependencies: ["OffloadCLI", "Offload", "OffloadTestKit", "PGClient"],
+            dependencies: ["OffloadCLI", "OffloadLocalPostgres", "Offload", "OffloadTestKit", "PGClient"],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "OffloadTests", dependencies: ["Offload"], swiftSettings: strictSettings),
+        // The tools' planning without a database, and `offload bench --quick` end to end.
+        .testTarget(name: "OffloadToolsTests", dependencies: ["OffloadTools"], swiftSettings: strictSettings),
+        // LocalCluster's settings without a server, and real starts (needs the PostgreSQL server programs).
+        .testTarget(name: "OffloadLocalPostgresTests", dependencies: ["OffloadLocalPostgres"], swiftSettings: strictSettings),
         // Real `offload fixture-worker` processes: killed, terminated, chaos (needs the built `offload`).
         .testTarget(
             name: "ProcessTests",
-            dependencies: ["Offload", "OffloadCLI", "OffloadTestKit", "PGClient"],
+            dependencies: ["Offload", "OffloadLocalPostgres", "OffloadTestKit", "OffloadTools", "PGClient"],
             swiftSettings: strictSettings
         ),
     ],

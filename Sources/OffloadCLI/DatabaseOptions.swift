@@ -5,20 +5,22 @@ import Offload
 import PGClient
 
 /// `--database-url`, falling back to `DATABASE_URL`.
-struct DatabaseOptions: ParsableArguments {
+package struct DatabaseOptions: ParsableArguments {
     @Option(
         name: .customLong("database-url"),
         help: ArgumentHelp("PostgreSQL URL or conninfo. Defaults to $DATABASE_URL.", valueName: "url"))
     var databaseURL: String?
 
+    package init() {}
+
     /// Without a database there is nothing to do: a usage error, with the command's own usage.
     /// (A `ValidationError` thrown later, from `run()`, would print the root command's usage instead.)
-    func validate() throws {
+    package func validate() throws {
         _ = try configuration()
     }
 
     /// The configuration, or a usage error that says how to provide one.
-    func configuration() throws -> ConnectionConfiguration {
+    package func configuration() throws -> ConnectionConfiguration {
         if let databaseURL, !databaseURL.isEmpty { return ConnectionConfiguration(databaseURL) }
         if let configuration = ConnectionConfiguration.fromEnvironment() { return configuration }
         throw ValidationError(

@@ -1,24 +1,29 @@
 import ArgumentParser
 
 /// The `offload` command line: operate a queue without writing SQL.
+///
+/// These are the operator commands only (status, jobs, send, enqueue, prune, migrate, local). An app
+/// embeds them as they are, or lists ``operatorCommands`` among its own root command's subcommands.
+/// The `offload` executable adds the development tools (bench, chaos, fixture-worker) from a target
+/// of their own, so none of that code reaches an app.
 @available(macOS 10.15, macCatalyst 13, iOS 13, tvOS 13, watchOS 6, *)  // lets ArgumentParser pick its async entry point
-public struct OffloadCommand: AsyncParsableCommand {
+public struct OffloadCommand: OffloadRootCommand {
+    /// The commands that operate a queue, for an app's own root command.
+    public static let operatorCommands: [any ParsableCommand.Type] = [
+        StatusCommand.self,
+        HealthCommand.self,
+        JobsCommand.self,
+        SendCommand.self,
+        EnqueueCommand.self,
+        PruneCommand.self,
+        MigrateCommand.self,
+        LocalCommand.self,
+    ]
+
     public static let configuration = CommandConfiguration(
         commandName: "offload",
         abstract: "Background jobs for Swift on PostgreSQL.",
-        subcommands: [
-            StatusCommand.self,
-            HealthCommand.self,
-            JobsCommand.self,
-            SendCommand.self,
-            EnqueueCommand.self,
-            PruneCommand.self,
-            MigrateCommand.self,
-            LocalCommand.self,
-            FixtureWorkerCommand.self,
-            ChaosCommand.self,
-            BenchCommand.self,
-        ]
+        subcommands: operatorCommands
     )
 
     public init() {}

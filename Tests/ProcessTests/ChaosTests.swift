@@ -3,7 +3,7 @@ import OffloadTestKit
 import PGClient
 import Testing
 
-@testable import OffloadCLI
+@testable import OffloadTools
 
 /// `make chaos` in small: 2,000 jobs, 4 worker processes, 12 s of faults. On a cluster of its own when
 /// the PostgreSQL server programs are installed (so it can restart it without disturbing other tests),

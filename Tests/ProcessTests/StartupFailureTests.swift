@@ -1,5 +1,6 @@
 import Foundation
 import Offload
+import OffloadLocalPostgres
 import OffloadTestKit
 import PGClient
 import Testing
@@ -10,7 +11,7 @@ import Glibc
 import Darwin
 #endif
 
-@testable import OffloadCLI
+@testable import OffloadTools
 
 /// A worker process started against the wrong database stops at once with a message that says what
 /// is wrong, and never prints the password it was given.

@@ -4,7 +4,7 @@ import OffloadTestKit
 import PGClient
 import Testing
 
-@testable import OffloadCLI
+@testable import OffloadTools
 
 #if canImport(Glibc)
 import Glibc

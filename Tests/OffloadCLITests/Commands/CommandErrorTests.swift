@@ -1,5 +1,6 @@
 import Foundation
 import Offload
+import OffloadLocalPostgres
 import OffloadTestKit
 import PGClient
 import Testing
@@ -19,7 +20,7 @@ struct CommandErrorTests {
     }
 
     @Test func unreachableServerNamesItWithoutThePassword() async throws {
-        let port = try freePort()
+        let port = try LocalCluster.freePort()
         let url = "postgresql://app:hunter2-secret@127.0.0.1:\(port)/app"
         let run = try await OffloadProcess.run(["jobs", "list"], databaseURL: url)
         #expect(run.status == 1)
@@ -90,9 +91,11 @@ struct CommandErrorTests {
     /// 127.0.0.1, so a wrong password would pass there).
     @Test(.timeLimit(.minutes(2)))
     func wrongPasswordIsExplainedAndNeverPrinted() async throws {
-        let folder = try TemporaryFolder()
-        defer { folder.remove() }
-        let cluster = LocalCluster(directory: folder.path + "/pg", port: try freePort())
+        // Under /tmp: short, so the socket path fits, and reachable by the server's user.
+        var cluster = LocalCluster(
+            directory: "/tmp/offload-test-" + UUID().uuidString.prefix(8).lowercased(), port: try LocalCluster.freePort())
+        cluster.isEphemeral = true
+        defer { try? FileManager.default.removeItem(atPath: cluster.directory) }
         _ = try await cluster.start()
         do {
             try await requirePassword(on: cluster, user: "offload_secured", password: "right-horse")

@@ -4,7 +4,7 @@ import OffloadTestKit
 import PGClient
 import Testing
 
-@testable import OffloadCLI
+@testable import OffloadTools
 
 #if canImport(Glibc)
 import Glibc
@@ -71,14 +71,11 @@ struct FixtureWorker {
 
     /// SIGTERM, then waits for the exit (SIGKILL after 60 s, which the test then reports).
     func terminate() async -> ChildExitStatus {
-        child.send(SIGTERM)
-        if let status = await child.waitForExit(timeout: .seconds(60)) { return status }
-        child.send(SIGKILL)
-        return await child.waitForExit()
+        await child.terminate(timeout: .seconds(60))
     }
 
     func kill() async -> ChildExitStatus {
-        child.send(SIGKILL)
+        child.killNow()
         return await child.waitForExit()
     }
 }
