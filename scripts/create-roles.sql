@@ -71,7 +71,9 @@ GRANT SELECT ON offload.migrations TO offload_worker;
 -- Maintenance prunes old events whose jobs are finished (MaintenanceSQL.pruneEvents).
 GRANT SELECT, DELETE ON offload.events TO offload_worker;
 
--- offload_monitor: the monitoring views, which read the tables with their owner's rights.
-GRANT SELECT ON offload.queue_stats, offload.failures, offload.live_workers, offload.throughput TO offload_monitor;
+-- offload_monitor: the monitoring views, which read the tables with their owner's rights. Operators
+-- who hold offload_worker (to cancel and retry) read them too (`offload status`, `offload health`).
+GRANT SELECT ON offload.queue_stats, offload.failures, offload.live_workers, offload.throughput, offload.health
+TO offload_monitor, offload_worker;
 
 RESET search_path;

@@ -245,3 +245,21 @@ struct AdminTests {
             """)
     }
 }
+
+extension AdminTests {
+    /// Re-routing dead jobs names their new queue; a name with control characters is refused as the
+    /// SQL API refuses it (issue 13, finding 4), and nothing is re-run.
+    @Test func retryToAQueueWithControlCharactersIsRefused() async throws {
+        try await OffloadTestDatabase.with { pool async throws in
+            let id = try await Offload(pool: pool).enqueue(Greet(name: "x"))
+            try await makeDead(id, pool: pool)
+            let error = await #expect(throws: PGError.self) {
+                try await Offload(pool: pool).retryDeadJobs(toQueue: "mail\u{1B}]0;pwned\u{07}")
+            }
+            #expect(error?.sqlState == .invalidParameterValue)
+            #expect(error?.message.contains("to_queue") == true)
+            #expect(error?.message.contains("\u{1B}") == false)
+            #expect(try await JobRow.find(id, in: pool)?.state == .dead)
+        }
+    }
+}

@@ -13,7 +13,7 @@ import Testing
 struct RoleCommandTests {
     @Test func eachRoleRunsItsStatements() async throws {
         try await OffloadTestDatabase.withConfiguration { configuration in
-            try await TestRoles.with(configuration) { roles, owner in
+            try await OffloadTestRoles.with(configuration) { roles, owner in
                 try await asEnqueuer(roles, owner: owner)
                 try await asMonitor(roles)
                 try await asWorker(roles, owner: owner)
@@ -22,7 +22,7 @@ struct RoleCommandTests {
     }
 
     /// `offload enqueue` / `offload send` / app code: the version check, then the three functions.
-    private func asEnqueuer(_ roles: TestRoles, owner: Connection) async throws {
+    private func asEnqueuer(_ roles: OffloadTestRoles, owner: Connection) async throws {
         let configuration = roles.configuration(as: roles.enqueuer)
         try await Migrator().requireCurrent(configuration)
         let pool = ConnectionPool(configuration, maxConnections: 2)
@@ -42,7 +42,7 @@ struct RoleCommandTests {
     }
 
     /// `offload status` and dashboards: the version check, then the views.
-    private func asMonitor(_ roles: TestRoles) async throws {
+    private func asMonitor(_ roles: OffloadTestRoles) async throws {
         let configuration = roles.configuration(as: roles.monitor)
         try await Migrator().requireCurrent(configuration)
         let pool = ConnectionPool(configuration, maxConnections: 2)
@@ -57,7 +57,7 @@ struct RoleCommandTests {
     }
 
     /// A worker process: start-up, the hot path, and every maintenance statement, as `offload_worker`.
-    private func asWorker(_ roles: TestRoles, owner: Connection) async throws {
+    private func asWorker(_ roles: OffloadTestRoles, owner: Connection) async throws {
         let configuration = roles.configuration(as: roles.worker)
         try await Migrator().requireCurrent(configuration)
         let connection = try await Connection.connect(configuration)

@@ -36,7 +36,7 @@ struct SearchPathTests {
     /// first on its search_path (ahead of pg_catalog), every function of schema offload and every view.
     @Test func plantedOperatorsAndFunctionsNeverRun() async throws {
         try await OffloadTestDatabase.withConfiguration { configuration in
-            try await TestRoles.with(configuration) { roles, owner in
+            try await OffloadTestRoles.with(configuration) { roles, owner in
                 // The attacker: an enqueuer that may create objects in public.
                 let attacker = "offload_test_attacker_\(roles.suffix)"
                 // The test's own statements stay clear of the plants.
@@ -53,7 +53,7 @@ struct SearchPathTests {
         }
     }
 
-    private func plantAndCall(roles: TestRoles, owner: Connection, attacker: String, configuration: ConnectionConfiguration) async throws {
+    private func plantAndCall(roles: OffloadTestRoles, owner: Connection, attacker: String, configuration: ConnectionConfiguration) async throws {
         try await owner.execute(Query(sql: "GRANT CREATE ON SCHEMA public TO \(attacker)"))
         let attackerConnection = try await Connection.connect(roles.configuration(as: attacker))
         try await attackerConnection.executeScript(SearchPathPlants.script(attacker: attacker))
@@ -144,7 +144,7 @@ extension SearchPathTests {
     /// connection qualifies every operator.
     @Test func aWorkerAmongPlantsRunsNone() async throws {
         try await OffloadTestDatabase.withConfiguration { configuration in
-            try await TestRoles.with(configuration) { roles, owner in
+            try await OffloadTestRoles.with(configuration) { roles, owner in
                 let attacker = "offload_test_attacker_\(roles.suffix)"
                 try await owner.execute("SET search_path = pg_catalog, pg_temp")
                 try await owner.execute(Query(sql: "CREATE ROLE \(attacker) LOGIN IN ROLE offload_enqueuer"))
@@ -159,7 +159,7 @@ extension SearchPathTests {
         }
     }
 
-    private func runWorkerAmongPlants(roles: TestRoles, owner: Connection, attacker: String) async throws {
+    private func runWorkerAmongPlants(roles: OffloadTestRoles, owner: Connection, attacker: String) async throws {
         try await owner.execute(Query(sql: "GRANT CREATE ON SCHEMA public TO \(attacker)"))
         let attackerConnection = try await Connection.connect(roles.configuration(as: attacker))
         try await attackerConnection.executeScript(SearchPathPlants.script(attacker: attacker))

@@ -66,7 +66,15 @@ extension Offload {
     public func retryDeadJobs(
         _ filter: DeadJobFilter = DeadJobFilter(), toQueue: String? = nil, dryRun: Bool = false
     ) async throws -> DeadJobRetry {
-        try await pool.transaction { connection in
+        // The statement sets the queue itself, so it applies the SQL API's rule for queue names here:
+        // no control characters (they would drive the terminal of whoever lists the jobs).
+        if let toQueue, toQueue.isEmpty || toQueue.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            throw PGError(
+                .server, "retryDeadJobs: to_queue must be a name without control characters, got \"\(toQueue.escapingControlCharacters)\"",
+                sqlState: .invalidParameterValue
+            )
+        }
+        return try await pool.transaction { connection in
             let rows = try await connection.query(AdminSQL.retryDead(filter, toQueue: toQueue, dryRun: dryRun)).rows
             let jobs = try rows.map { row in
                 DeadJobRetry.Job(
