@@ -263,3 +263,20 @@ extension AdminTests {
         }
     }
 }
+
+extension AdminTests {
+    /// Tags with a NULL element or two dimensions, stored before migration 8 refused them (or by the
+    /// owner directly), made `offload jobs list` and `show` fail for everyone. They read flattened.
+    @Test func oddTagsAlreadyStoredAreReadable() async throws {
+        try await OffloadTestDatabase.with { pool async throws in
+            try await pool.execute("""
+                INSERT INTO offload.jobs (queue, function, args, tags)
+                VALUES ('default', 'greet', '{}', '{a,NULL}'), ('default', 'greet', '{}', '{{a},{b}}')
+                """)
+            let jobs = try await Offload(pool: pool).listJobs()
+            #expect(jobs.map(\.tags).sorted { $0.count < $1.count } == [["a"], ["a", "b"]])
+            let shown = try await Offload(pool: pool).job(id: try #require(jobs.first?.id))
+            #expect(shown?.tags.isEmpty == false)
+        }
+    }
+}

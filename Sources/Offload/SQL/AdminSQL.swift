@@ -5,9 +5,12 @@ import PGClient
 /// SQL users always see the same numbers; writes follow the SQL API's rules (`offload.retry`,
 /// `offload.cancel`).
 enum AdminSQL {
-    /// The columns `JobInfo(row:)` reads.
+    /// The columns `JobInfo(row:)` reads. Tags come flattened to one dimension without NULLs: the SQL
+    /// API refuses other arrays now (migration 8), but rows written before it, or by the owner
+    /// directly, may hold them, and the readers must still show the job.
     private static let jobColumns = """
-        id, queue, function, state, priority, attempt, max_attempts, args, result, errors, unique_key, tags,
+        id, queue, function, state, priority, attempt, max_attempts, args, result, errors, unique_key,
+        ARRAY(SELECT tag FROM pg_catalog.unnest(tags) AS tag WHERE tag IS NOT NULL) AS tags,
         event_id, worker_id, run_at, created_at, attempted_at, finished_at, lease_until, cancel_requested_at
         """
 
