@@ -1,3 +1,5 @@
+import DequeModule
+
 /// The connection pool's bookkeeping, without I/O: which connections are idle, how many exist,
 /// who waits. Each event returns an action that the pool performs after leaving its lock.
 struct PoolStateMachine<Connection: AnyObject, Waiter> {
@@ -27,7 +29,9 @@ struct PoolStateMachine<Connection: AnyObject, Waiter> {
     private(set) var idle: [Connection] = []
     /// Connections open or being opened, idle ones included.
     private(set) var total = 0
-    private var waiters: [(id: Int, waiter: Waiter)] = []
+    /// First come, first served: a `Deque`, so handing the next waiter a connection is O(1) however
+    /// long the line (an array's `removeFirst` moves every other waiter).
+    private var waiters: Deque<(id: Int, waiter: Waiter)> = []
     private(set) var isClosed = false
 
     init(maxConnections: Int) {
@@ -75,7 +79,7 @@ struct PoolStateMachine<Connection: AnyObject, Waiter> {
     /// Closes the pool: returns the idle connections to drop and the waiters to fail.
     mutating func close() -> (idle: [Connection], waiters: [Waiter]) {
         isClosed = true
-        let result = (idle, waiters.map(\.waiter))
+        let result = (idle, Array(waiters.map(\.waiter)))
         total -= idle.count
         idle = []
         waiters = []

@@ -41,6 +41,6 @@ public struct JobOptions: Sendable {
     /// The delay in seconds, for SQL's `now() + make_interval(secs => …)`: the database's clock decides,
     /// so workers and apps with skewed clocks agree on "now".
     var delaySeconds: Double? {
-        delay.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 }
+        delay?.seconds
     }
 }

@@ -20,18 +20,6 @@ extension FixedWidthInteger {
     }
 }
 
-extension Duration {
-    /// Whole nanoseconds, clamped to `Int64`'s range (about ±292 years) instead of trapping on overflow.
-    package var saturatingNanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        if overflow { return seconds < 0 ? .min : .max }
-        let (total, overflowAgain) = scaled.addingReportingOverflow(attoseconds / 1_000_000_000)
-        if overflowAgain { return scaled < 0 ? .min : .max }
-        return total
-    }
-}
-
 extension Date {
     /// Nanoseconds from `earlier` to this date, clamped to `Int64`'s range: a `run_at` of 1700-01-01
     /// or ±infinity read from the database gives a huge wait, not a crash.

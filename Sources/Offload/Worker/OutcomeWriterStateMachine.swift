@@ -1,3 +1,5 @@
+import DequeModule
+
 /// `OutcomeWriter`'s bookkeeping, without I/O: the outcomes waiting to be written and the batch being
 /// written, changed together under the writer's one lock.
 ///
@@ -7,7 +9,8 @@
 struct OutcomeWriterStateMachine {
     /// The most outcomes written in one batch.
     let maxBatch: Int
-    private var pending: [JobOutcome] = []
+    /// A `Deque`: batches leave from the front, and a failed one goes back there, in O(batch).
+    private var pending: Deque<JobOutcome> = []
     private var inFlight: [JobOutcome] = []
 
     init(maxBatch: Int) {
@@ -39,7 +42,7 @@ struct OutcomeWriterStateMachine {
 
     /// The write failed: the batch goes back in front of what came in meanwhile, to be retried first.
     mutating func batchFailed() {
-        pending.insert(contentsOf: inFlight, at: 0)
+        pending.prepend(contentsOf: inFlight)
         inFlight = []
     }
 }

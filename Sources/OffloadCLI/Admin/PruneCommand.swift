@@ -56,7 +56,7 @@ struct PruneCommand: AsyncParsableCommand {
             print(JSONValue.fields([
                 "deleted": .int(deleted),
                 "states": .strings(states.map(\.rawValue)),
-                "older_than_seconds": .double(Double(olderThan.components.seconds) + Double(olderThan.components.attoseconds) / 1e18),
+                "older_than_seconds": .double(olderThan.seconds),
             ]).rendered())
         } else {
             let names = states.map(\.rawValue).joined(separator: ", ")

@@ -54,8 +54,7 @@ enum DurationParser {
     /// "timestamp out of range", naming no option.
     static func parseAgo(_ text: String, now: Date = Date()) throws(Failure) -> Duration {
         let duration = try parse(text)
-        let (seconds, attoseconds) = duration.components
-        let then = now.addingTimeInterval(-(Double(seconds) + Double(attoseconds) / 1e18))
+        let then = now.addingTimeInterval(-duration.seconds)
         guard (try? then.pgText()) != nil else {
             throw Failure(text: text, reason: "too long: it reaches back before 4713 BC, the earliest time PostgreSQL stores")
         }
@@ -90,8 +89,7 @@ enum DurationParser {
 
     /// `format(seconds:)` for a `Duration`.
     static func format(_ duration: Duration) -> String {
-        let (seconds, attoseconds) = duration.components
-        return format(seconds: Double(seconds) + Double(attoseconds) / 1e18)
+        return format(seconds: duration.seconds)
     }
 }
 
