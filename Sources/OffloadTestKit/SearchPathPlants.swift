@@ -165,3 +165,31 @@ public enum SearchPathPlants {
         try await connection.query("SELECT last_value FROM public.planted_hits").single(Int64.self, "last_value")
     }
 }
+
+extension SearchPathPlants {
+    /// Creates the attacker, an `offload_enqueuer` login that may create objects in `public`, plants
+    /// every operator and function there as it, and runs `body` with its name and its session; then
+    /// drops it with `roles`' logins (also when `body` throws). The owner's session is pinned to
+    /// `pg_catalog` first, so the test's own statements stay clear of the plants.
+    public static func withPlants<T>(
+        roles: OffloadTestRoles,
+        owner: Connection,
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (_ attacker: String, _ attackerSession: Connection) async throws -> T
+    ) async throws -> T {
+        let attacker = "offload_test_attacker_\(roles.suffix)"
+        try await owner.execute("SET search_path = pg_catalog, pg_temp")
+        try await owner.execute(Query(sql: "CREATE ROLE \(attacker) LOGIN IN ROLE offload_enqueuer"))
+        do {
+            try await owner.execute(Query(sql: "GRANT CREATE ON SCHEMA public TO \(attacker)"))
+            let session = try await Connection.connect(roles.configuration(as: attacker))
+            try await session.executeScript(script(attacker: attacker))
+            let result = try await body(attacker, session)
+            await roles.drop(using: owner, extra: [attacker])
+            return result
+        } catch {
+            await roles.drop(using: owner, extra: [attacker])
+            throw error
+        }
+    }
+}

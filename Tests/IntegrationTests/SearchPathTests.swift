@@ -37,26 +37,20 @@ struct SearchPathTests {
     @Test func plantedOperatorsAndFunctionsNeverRun() async throws {
         try await OffloadTestDatabase.withConfiguration { configuration in
             try await OffloadTestRoles.with(configuration) { roles, owner in
-                // The attacker: an enqueuer that may create objects in public.
-                let attacker = "offload_test_attacker_\(roles.suffix)"
-                // The test's own statements stay clear of the plants.
-                try await owner.execute("SET search_path = pg_catalog, pg_temp")
-                try await owner.execute(Query(sql: "CREATE ROLE \(attacker) LOGIN IN ROLE offload_enqueuer"))
-                do {
-                    try await plantAndCall(roles: roles, owner: owner, attacker: attacker, configuration: configuration)
-                } catch {
-                    await roles.drop(using: owner, extra: [attacker])
-                    throw error
+                try await SearchPathPlants.withPlants(roles: roles, owner: owner) { attacker, attackerConnection in
+                    try await plantAndCall(
+                        roles: roles, owner: owner, attacker: attacker, attackerConnection: attackerConnection,
+                        configuration: configuration
+                    )
                 }
-                await roles.drop(using: owner, extra: [attacker])
             }
         }
     }
 
-    private func plantAndCall(roles: OffloadTestRoles, owner: Connection, attacker: String, configuration: ConnectionConfiguration) async throws {
-        try await owner.execute(Query(sql: "GRANT CREATE ON SCHEMA public TO \(attacker)"))
-        let attackerConnection = try await Connection.connect(roles.configuration(as: attacker))
-        try await attackerConnection.executeScript(SearchPathPlants.script(attacker: attacker))
+    private func plantAndCall(
+        roles: OffloadTestRoles, owner: Connection, attacker: String, attackerConnection: Connection,
+        configuration: ConnectionConfiguration
+    ) async throws {
 
         func victim(_ user: String?) async throws -> Connection {
             let connection = try await Connection.connect(user.map { roles.configuration(as: $0) } ?? configuration)
@@ -145,24 +139,14 @@ extension SearchPathTests {
     @Test func aWorkerAmongPlantsRunsNone() async throws {
         try await OffloadTestDatabase.withConfiguration { configuration in
             try await OffloadTestRoles.with(configuration) { roles, owner in
-                let attacker = "offload_test_attacker_\(roles.suffix)"
-                try await owner.execute("SET search_path = pg_catalog, pg_temp")
-                try await owner.execute(Query(sql: "CREATE ROLE \(attacker) LOGIN IN ROLE offload_enqueuer"))
-                do {
+                try await SearchPathPlants.withPlants(roles: roles, owner: owner) { attacker, _ in
                     try await runWorkerAmongPlants(roles: roles, owner: owner, attacker: attacker)
-                } catch {
-                    await roles.drop(using: owner, extra: [attacker])
-                    throw error
                 }
-                await roles.drop(using: owner, extra: [attacker])
             }
         }
     }
 
     private func runWorkerAmongPlants(roles: OffloadTestRoles, owner: Connection, attacker: String) async throws {
-        try await owner.execute(Query(sql: "GRANT CREATE ON SCHEMA public TO \(attacker)"))
-        let attackerConnection = try await Connection.connect(roles.configuration(as: attacker))
-        try await attackerConnection.executeScript(SearchPathPlants.script(attacker: attacker))
         let hitsBefore = try await SearchPathPlants.hits(owner)
 
         for function in ["plain", "own-transaction", "fails"] {

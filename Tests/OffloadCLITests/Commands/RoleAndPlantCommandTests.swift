@@ -49,24 +49,14 @@ struct RoleAndPlantCommandTests {
     @Test func noCommandRunsPlantedCode() async throws {
         try await OffloadTestDatabase.withConfiguration { configuration in
             try await OffloadTestRoles.with(configuration) { roles, owner in
-                let attacker = "offload_test_attacker_\(roles.suffix)"
-                try await owner.execute("SET search_path = pg_catalog, pg_temp")
-                try await owner.execute(Query(sql: "CREATE ROLE \(attacker) LOGIN IN ROLE offload_enqueuer"))
-                do {
+                try await SearchPathPlants.withPlants(roles: roles, owner: owner) { attacker, _ in
                     try await runCommandsAmongPlants(roles: roles, owner: owner, attacker: attacker)
-                } catch {
-                    await roles.drop(using: owner, extra: [attacker])
-                    throw error
                 }
-                await roles.drop(using: owner, extra: [attacker])
             }
         }
     }
 
     private func runCommandsAmongPlants(roles: OffloadTestRoles, owner: Connection, attacker: String) async throws {
-        try await owner.execute(Query(sql: "GRANT CREATE ON SCHEMA public TO \(attacker)"))
-        let planter = try await Connection.connect(roles.configuration(as: attacker))
-        try await planter.executeScript(SearchPathPlants.script(attacker: attacker))
         let hitsBefore = try await SearchPathPlants.hits(owner)
 
         try await owner.execute("INSERT INTO offload.functions (id, events) VALUES ('greet', '{greeted}')")
