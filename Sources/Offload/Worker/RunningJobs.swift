@@ -12,8 +12,12 @@ enum StopReason: Sendable, Equatable {
 
 /// The jobs this worker is running: their attempt, their task (to cancel it) and their deadline.
 ///
-/// Entries are keyed by job id but belong to one attempt: a task that outlived its attempt (abandoned,
-/// see `abandonStuck`) must not remove or read the entry of a later attempt of the same job.
+/// Entries are keyed by job id *and* attempt. Two attempts of one job can run here at once: a job
+/// rescued from this worker (its lease lapsed while its handler still ran) may be claimed again by
+/// this same worker. Each attempt holds its own slot and frees it when its own task ends; a task that
+/// outlived its attempt (abandoned, see `abandonStuck`) never touches a later attempt's entry. Keyed by
+/// job id alone, the second attempt replaced the first, whose slot was then never freed and whose
+/// worker's shutdown waited forever.
 ///
 /// Deadlines and the cancellation grace are measured on `clock` (the worker's `ContinuousClock`; a
 /// manual clock in tests, which then check timeouts to the nanosecond without waiting).
@@ -30,10 +34,19 @@ final class RunningJobs<C: Clock>: Sendable where C.Duration == Duration {
     private struct Key: Hashable {
         let jobID: Int64
         let attempt: Int
+
+        init(jobID: Int64, attempt: Int) {
+            self.jobID = jobID
+            self.attempt = attempt
+        }
+
+        init(_ job: ClaimedJob) {
+            self.init(jobID: job.id, attempt: job.attempt)
+        }
     }
 
     private struct State {
-        var entries: [Int64: Entry] = [:]
+        var entries: [Key: Entry] = [:]
         /// Attempts given up on while their task still ran; their late outcome is not recorded.
         var abandoned: Set<Key> = []
     }
@@ -47,27 +60,28 @@ final class RunningJobs<C: Clock>: Sendable where C.Duration == Duration {
 
     var count: Int { state.withLock { $0.entries.count } }
 
-    var ids: [Int64] { state.withLock { Array($0.entries.keys) } }
+    /// The ids of the jobs running here (each once, however many of its attempts run).
+    var ids: [Int64] { state.withLock { Array(Set($0.entries.keys.map(\.jobID))) } }
 
     /// Whether this very attempt of `job` runs here already.
     func contains(_ job: ClaimedJob) -> Bool {
-        state.withLock { $0.entries[job.id]?.job.attempt == job.attempt }
+        state.withLock { $0.entries[Key(job)] != nil }
     }
 
     /// Records a job before its task starts, so a fast job can't finish before it is known.
     func insert(_ job: ClaimedJob, timeout: Duration) {
         let now = clock.now
         state.withLock {
-            $0.entries[job.id] = Entry(job: job, deadline: now.advanced(by: timeout), task: nil, stopReason: nil, stoppedAt: nil, timeout: timeout)
+            $0.entries[Key(job)] = Entry(job: job, deadline: now.advanced(by: timeout), task: nil, stopReason: nil, stoppedAt: nil, timeout: timeout)
         }
     }
 
     /// Attaches the job's task; cancels it at once if a stop was requested in between.
-    func attach(_ task: Task<Void, Never>, to jobID: Int64) {
+    func attach(_ task: Task<Void, Never>, to job: ClaimedJob) {
         let cancelNow = state.withLock { state -> Bool in
-            guard state.entries[jobID] != nil else { return false }
-            state.entries[jobID]?.task = task
-            return state.entries[jobID]?.stopReason != nil
+            guard state.entries[Key(job)] != nil else { return false }
+            state.entries[Key(job)]?.task = task
+            return state.entries[Key(job)]?.stopReason != nil
         }
         if cancelNow { task.cancel() }
     }
@@ -77,17 +91,15 @@ final class RunningJobs<C: Clock>: Sendable where C.Duration == Duration {
     @discardableResult
     func remove(_ jobID: Int64, attempt: Int) -> Bool {
         state.withLock { state in
-            state.abandoned.remove(Key(jobID: jobID, attempt: attempt))
-            guard state.entries[jobID]?.job.attempt == attempt else { return false }
-            state.entries.removeValue(forKey: jobID)
-            return true
+            let key = Key(jobID: jobID, attempt: attempt)
+            state.abandoned.remove(key)
+            return state.entries.removeValue(forKey: key) != nil
         }
     }
 
     func stopReason(of jobID: Int64, attempt: Int) -> StopReason? {
         state.withLock { state in
-            guard let entry = state.entries[jobID], entry.job.attempt == attempt else { return nil }
-            return entry.stopReason
+            state.entries[Key(jobID: jobID, attempt: attempt)]?.stopReason
         }
     }
 
@@ -96,17 +108,19 @@ final class RunningJobs<C: Clock>: Sendable where C.Duration == Duration {
         state.withLock { $0.abandoned.contains(Key(jobID: jobID, attempt: attempt)) }
     }
 
-    /// Cancels a job's task, remembering why (the first reason wins).
+    /// Cancels the tasks of every attempt of a job running here, remembering why (the first reason wins).
     func stop(_ jobID: Int64, because reason: StopReason) {
-        stop(jobID, because: reason, now: clock.now)
+        let now = clock.now
+        let keys = state.withLock { $0.entries.keys.filter { $0.jobID == jobID } }
+        for key in keys { stop(key, because: reason, now: now) }
     }
 
-    private func stop(_ jobID: Int64, because reason: StopReason, now: C.Instant) {
+    private func stop(_ key: Key, because reason: StopReason, now: C.Instant) {
         let task = state.withLock { state -> Task<Void, Never>? in
-            guard state.entries[jobID] != nil, state.entries[jobID]?.stopReason == nil else { return nil }
-            state.entries[jobID]?.stopReason = reason
-            state.entries[jobID]?.stoppedAt = now
-            return state.entries[jobID]?.task
+            guard state.entries[key] != nil, state.entries[key]?.stopReason == nil else { return nil }
+            state.entries[key]?.stopReason = reason
+            state.entries[key]?.stoppedAt = now
+            return state.entries[key]?.task
         }
         task?.cancel()
     }
@@ -117,13 +131,14 @@ final class RunningJobs<C: Clock>: Sendable where C.Duration == Duration {
         let overdue = state.withLock { state in
             state.entries.filter { $0.value.deadline <= now && $0.value.stopReason == nil }.map { ($0.key, $0.value.timeout) }
         }
-        for (jobID, timeout) in overdue { stop(jobID, because: .timeout(timeout), now: now) }
+        for (key, timeout) in overdue { stop(key, because: .timeout(timeout), now: now) }
     }
 
     /// Cancels every job (shutdown deadline passed).
     func stopAll() {
         let now = clock.now
-        for jobID in ids { stop(jobID, because: .shutdown, now: now) }
+        let keys = state.withLock { Array($0.entries.keys) }
+        for key in keys { stop(key, because: .shutdown, now: now) }
     }
 
     /// Gives up on jobs whose task was cancelled more than `grace` ago and still has not returned (a
@@ -138,8 +153,8 @@ final class RunningJobs<C: Clock>: Sendable where C.Duration == Duration {
                 return stoppedAt.duration(to: now) >= grace
             }
             for entry in stuck {
-                state.entries.removeValue(forKey: entry.job.id)
-                state.abandoned.insert(Key(jobID: entry.job.id, attempt: entry.job.attempt))
+                state.entries.removeValue(forKey: Key(entry.job))
+                state.abandoned.insert(Key(entry.job))
             }
             return stuck.compactMap { entry in entry.stopReason.map { (entry.job, $0) } }
         }

@@ -229,7 +229,7 @@ public final class Worker: Service {
             // Not listed any more when it was abandoned: its slot was freed then.
             if self.running.remove(job.id, attempt: job.attempt) { self.jobsFinished() }
         }
-        running.attach(task, to: job.id)
+        running.attach(task, to: job)
     }
 
     private func execute(_ job: ClaimedJob) async {

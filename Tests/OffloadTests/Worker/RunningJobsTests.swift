@@ -18,7 +18,7 @@ struct RunningJobsTests {
         let job = ClaimedJob.fixture(id: 1)
         let task = handler()
         running.insert(job, timeout: .seconds(30))
-        running.attach(task, to: job.id)
+        running.attach(task, to: job)
 
         clock.advance(by: .seconds(30) - .nanoseconds(1))
         running.stopOverdue()
@@ -36,7 +36,7 @@ struct RunningJobsTests {
         let running = RunningJobs(clock: clock)
         let task = handler()
         running.insert(.fixture(id: 1), timeout: .seconds(1))
-        running.attach(task, to: 1)
+        running.attach(task, to: .fixture(id: 1))
         running.stop(1, because: .cancelRequested)
         clock.advance(by: .seconds(2))
         running.stopOverdue()
@@ -52,7 +52,7 @@ struct RunningJobsTests {
         running.insert(.fixture(id: 1), timeout: .seconds(60))
         running.stop(1, because: .cancelRequested)
         let task = handler()
-        running.attach(task, to: 1)
+        running.attach(task, to: .fixture(id: 1))
         #expect(task.isCancelled)
         await task.value
     }
@@ -62,7 +62,7 @@ struct RunningJobsTests {
         let tasks = (1...3).map { _ in handler() }
         for (index, task) in tasks.enumerated() {
             running.insert(.fixture(id: Int64(index + 1)), timeout: .seconds(60))
-            running.attach(task, to: Int64(index + 1))
+            running.attach(task, to: .fixture(id: Int64(index + 1)))
         }
         running.stopAll()
         #expect((1...3).allSatisfy { running.stopReason(of: Int64($0), attempt: 1) == .shutdown })
@@ -128,5 +128,32 @@ struct RunningJobsTests {
         #expect(settlement.state == .available && settlement.refundAttempt)
         #expect(running.remove(7, attempt: 3))
         #expect(running.ids.isEmpty)
+    }
+
+    /// A job rescued from this worker while its handler still ran, then claimed again by this same
+    /// worker, runs twice here: each attempt holds its own entry, and each frees its own slot when its
+    /// task ends (keyed by job id alone, the second replaced the first, whose slot was never freed).
+    @Test func twoAttemptsOfOneJobEachHoldAndFreeTheirOwnEntry() async {
+        let running = RunningJobs(clock: clock)
+        let first = ClaimedJob.fixture(id: 9, attempt: 1)
+        let second = ClaimedJob.fixture(id: 9, attempt: 2)
+        running.insert(first, timeout: .seconds(60))
+        running.insert(second, timeout: .seconds(60))
+        #expect(running.count == 2)
+        #expect(running.ids == [9])
+
+        let tasks = [handler(), handler()]
+        running.attach(tasks[0], to: first)
+        running.attach(tasks[1], to: second)
+        running.stop(9, because: .cancelRequested)  // a cancel request is for the job: every attempt
+        #expect(tasks[0].isCancelled && tasks[1].isCancelled)
+        #expect(running.stopReason(of: 9, attempt: 1) == .cancelRequested)
+        #expect(running.stopReason(of: 9, attempt: 2) == .cancelRequested)
+
+        #expect(running.remove(9, attempt: 1))
+        #expect(running.contains(second))
+        #expect(running.remove(9, attempt: 2))
+        #expect(running.count == 0)
+        for task in tasks { await task.value }
     }
 }
