@@ -48,7 +48,7 @@ public enum OffloadTestDatabase {
         let admin = try await Connection.connect(server)
         var create = "CREATE DATABASE \(try await admin.quoteIdentifier(name))"
         if let template { create += " TEMPLATE \(try await admin.quoteIdentifier(template))" }
-        try await admin.execute(Query(sql: create))
+        try await admin.execute(Query(unsafeSQL: create))
         do {
             let result = try await body(server.withDatabase(name))
             try await drop(name, using: admin)
@@ -68,7 +68,7 @@ public enum OffloadTestDatabase {
     }
 
     private static func drop(_ name: String, using admin: Connection) async throws {
-        try await admin.execute(Query(sql: "DROP DATABASE IF EXISTS \(try await admin.quoteIdentifier(name)) WITH (FORCE)"))
+        try await admin.execute(Query(unsafeSQL: "DROP DATABASE IF EXISTS \(try await admin.quoteIdentifier(name)) WITH (FORCE)"))
     }
 }
 
@@ -90,10 +90,10 @@ actor TemplateDatabase {
         if !exists {
             let building = name + "_building"
             let quotedBuilding = try await admin.quoteIdentifier(building)
-            try await admin.execute(Query(sql: "DROP DATABASE IF EXISTS \(quotedBuilding) WITH (FORCE)"))
-            try await admin.execute(Query(sql: "CREATE DATABASE \(quotedBuilding)"))
+            try await admin.execute(Query(unsafeSQL: "DROP DATABASE IF EXISTS \(quotedBuilding) WITH (FORCE)"))
+            try await admin.execute(Query(unsafeSQL: "CREATE DATABASE \(quotedBuilding)"))
             try await Migrator().migrate(server.withDatabase(building))
-            try await admin.execute(Query(sql: "ALTER DATABASE \(quotedBuilding) RENAME TO \(try await admin.quoteIdentifier(name))"))
+            try await admin.execute(Query(unsafeSQL: "ALTER DATABASE \(quotedBuilding) RENAME TO \(try await admin.quoteIdentifier(name))"))
         }
         created = name
         return name

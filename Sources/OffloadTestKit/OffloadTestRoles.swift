@@ -38,11 +38,11 @@ public struct OffloadTestRoles: Sendable {
         _ body: (OffloadTestRoles, Connection) async throws -> T
     ) async throws -> T {
         let owner = try await Connection.connect(configuration)
-        try await owner.executeScript(try String(contentsOf: script, encoding: .utf8))
+        try await owner.executeUnsafeScript(try String(contentsOf: script, encoding: .utf8))
         let roles = OffloadTestRoles(configuration: configuration, suffix: String(UInt32.random(in: 0...UInt32.max), radix: 16))
-        try await owner.execute(Query(sql: "CREATE ROLE \(roles.enqueuer) LOGIN IN ROLE offload_enqueuer"))
-        try await owner.execute(Query(sql: "CREATE ROLE \(roles.worker) LOGIN IN ROLE offload_worker"))
-        try await owner.execute(Query(sql: "CREATE ROLE \(roles.monitor) LOGIN IN ROLE offload_monitor"))
+        try await owner.execute(Query(unsafeSQL: "CREATE ROLE \(roles.enqueuer) LOGIN IN ROLE offload_enqueuer"))
+        try await owner.execute(Query(unsafeSQL: "CREATE ROLE \(roles.worker) LOGIN IN ROLE offload_worker"))
+        try await owner.execute(Query(unsafeSQL: "CREATE ROLE \(roles.monitor) LOGIN IN ROLE offload_monitor"))
         do {
             let result = try await body(roles, owner)
             await roles.drop(using: owner)
@@ -56,8 +56,8 @@ public struct OffloadTestRoles: Sendable {
     /// Drops `extra` roles too (created by the test in this database).
     public func drop(using owner: Connection, extra: [String] = []) async {
         for role in all + extra {
-            _ = try? await owner.execute(Query(sql: "DROP OWNED BY \(role)"))
-            _ = try? await owner.execute(Query(sql: "DROP ROLE IF EXISTS \(role)"))
+            _ = try? await owner.execute(Query(unsafeSQL: "DROP OWNED BY \(role)"))
+            _ = try? await owner.execute(Query(unsafeSQL: "DROP ROLE IF EXISTS \(role)"))
         }
     }
 }

@@ -179,11 +179,11 @@ extension SearchPathPlants {
     ) async throws -> T {
         let attacker = "offload_test_attacker_\(roles.suffix)"
         try await owner.execute("SET search_path = pg_catalog, pg_temp")
-        try await owner.execute(Query(sql: "CREATE ROLE \(attacker) LOGIN IN ROLE offload_enqueuer"))
+        try await owner.execute(Query(unsafeSQL: "CREATE ROLE \(attacker) LOGIN IN ROLE offload_enqueuer"))
         do {
-            try await owner.execute(Query(sql: "GRANT CREATE ON SCHEMA public TO \(attacker)"))
+            try await owner.execute(Query(unsafeSQL: "GRANT CREATE ON SCHEMA public TO \(attacker)"))
             let session = try await Connection.connect(roles.configuration(as: attacker))
-            try await session.executeScript(script(attacker: attacker))
+            try await session.executeUnsafeScript(script(attacker: attacker))
             let result = try await body(attacker, session)
             await roles.drop(using: owner, extra: [attacker])
             return result

@@ -99,7 +99,8 @@ public actor Connection: Queryable {
     }
 
     /// Runs a script of several statements separated by semicolons, without binds (migrations).
-    public func executeScript(_ sql: String) throws {
+    /// Unsafe: the text runs as it is, so it must never contain a value from outside the program.
+    public func executeUnsafeScript(_ sql: String) throws {
         let result = pq.executeScript(sql)
         if let error = result.error { throw mapError(error) }
     }

@@ -19,24 +19,20 @@ public struct Query: Sendable, ExpressibleByStringInterpolation, CustomStringCon
     /// on them (an `unnest` of a bound array of unknown length, say). See `prepared()`.
     public var isPrepared = false
 
-    /// A statement with explicit binds, for SQL kept in named constants.
-    public init(sql: String, binds: [String?] = []) {
+    /// A statement from SQL text taken as it is, with explicit binds. Unsafe: nothing keeps a value
+    /// spliced into `sql` from changing the statement. Use it for SQL built from constants and
+    /// quoted identifiers (`quoteIdentifier`); for values, interpolate into a `Query` literal instead.
+    public init(unsafeSQL sql: String, binds: [String?] = []) {
         self.sql = sql
         self.binds = binds
     }
 
-    /// A statement built from a constant SQL text and encodable values for `$1…$n`.
-    public init(_ sql: String, _ values: (any PGEncodable)?...) throws {
-        self.sql = sql
-        self.binds = try values.map { try $0?.pgText() }
-    }
-
     public init(stringLiteral value: String) {
-        self.init(sql: value)
+        self.init(unsafeSQL: value)
     }
 
     public init(stringInterpolation: StringInterpolation) {
-        self.init(sql: stringInterpolation.sql, binds: stringInterpolation.binds)
+        self.init(unsafeSQL: stringInterpolation.sql, binds: stringInterpolation.binds)
         encodingError = stringInterpolation.encodingError
     }
 

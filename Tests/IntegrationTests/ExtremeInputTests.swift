@@ -99,13 +99,13 @@ struct ExtremeInputTests {
             }
             let before = try await count(pool, "true")
             if let mentions = input.refusedMentioning {
-                let error = try await #require(throws: PGError.self) { try await pool.query(Query(sql: input.sql)) }
+                let error = try await #require(throws: PGError.self) { try await pool.query(Query(unsafeSQL: input.sql)) }
                 #expect(error.sqlState?.rawValue == "22023", "\(error)")
                 #expect(error.message.contains(mentions), "\(error.message)")
                 #expect(try await count(pool, "true") == before)
                 #expect(try await pool.query("SELECT count(*) AS n FROM offload.events").single(Int.self, "n") == 0)
             } else {
-                _ = try await pool.query(Query(sql: input.sql))
+                _ = try await pool.query(Query(unsafeSQL: input.sql))
                 #expect(try await count(pool, "true") > before || input.sql.contains("offload.send"))
                 try await readEverything(offload)
             }
@@ -156,7 +156,7 @@ struct ExtremeInputTests {
         try await OffloadTestDatabase.with { pool async throws in
             let big = "SELECT offload.enqueue('f', jsonb_build_object('a', repeat('x', 2000000)))"
             try await pool.execute("UPDATE offload.settings SET max_args_bytes = 4194304")
-            _ = try await pool.query(Query(sql: big))
+            _ = try await pool.query(Query(unsafeSQL: big))
             try await pool.execute("UPDATE offload.settings SET max_args_bytes = 4096")
             let refused = try await #require(throws: PGError.self) {
                 try await pool.query("SELECT offload.send('e', jsonb_build_object('a', repeat('x', 5000)))")
@@ -168,7 +168,7 @@ struct ExtremeInputTests {
             #expect(second.sqlState?.rawValue == "23514")
             // Without the row, the default applies.
             try await pool.execute("DELETE FROM offload.settings")
-            let refusedByDefault = try await #require(throws: PGError.self) { try await pool.query(Query(sql: big)) }
+            let refusedByDefault = try await #require(throws: PGError.self) { try await pool.query(Query(unsafeSQL: big)) }
             #expect(refusedByDefault.message.contains("args must be at most 1048576 bytes"))
         }
     }

@@ -137,7 +137,7 @@ struct LeaseTests {
 struct RescueTests {
     /// Sets job `id` running for worker `worker` with a lease that ran out `expiredFor` ago.
     private func setRunning(_ id: Int64, worker: String, expiredFor: String, in pool: ConnectionPool) async throws {
-        try await pool.execute(Query(sql: """
+        try await pool.execute(Query(unsafeSQL: """
             UPDATE offload.jobs
             SET state = 'running', attempt = 1, worker_id = $1, lease_until = now() - $2::interval
             WHERE id = $3
@@ -148,7 +148,7 @@ struct RescueTests {
     private func addWorker(
         _ id: String, leaseSeconds: Double, silentFor: String, renewedAgo: String?, in pool: ConnectionPool
     ) async throws {
-        try await pool.execute(Query(sql: """
+        try await pool.execute(Query(unsafeSQL: """
             INSERT INTO offload.workers (id, lease_seconds, heartbeat_at, leases_renewed_at)
             VALUES ($1, $2::float8, now() - $3::interval, now() - $4::interval)
             """, binds: [id, String(leaseSeconds), silentFor, renewedAgo]))

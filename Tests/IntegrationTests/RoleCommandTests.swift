@@ -83,7 +83,7 @@ struct RoleCommandTests {
         #expect(try await connection.query(JobSQL.completeOne(jobID: ids[3], attempt: 1, result: nil, workerID: workerID)).rows.count == 1)
 
         // Maintenance: each statement, then a whole pass with old rows to prune.
-        try await owner.executeScript("""
+        try await owner.executeUnsafeScript("""
             UPDATE offload.jobs SET lease_until = now() - interval '1 minute' WHERE id = \(ids[2]);
             UPDATE offload.workers SET heartbeat_at = now() - interval '1 hour' WHERE id = '\(workerID)';
             UPDATE offload.jobs SET finished_at = now() - interval '2 days' WHERE id = \(ids[0]);

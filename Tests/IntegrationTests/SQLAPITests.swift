@@ -10,7 +10,7 @@ struct SQLAPITests {
     @Test func enqueueAndSendFromPlainSQLInsideATransaction() async throws {
         try await OffloadTestDatabase.with { pool async throws in
             let connection = try await Connection.connect(pool.configuration)
-            try await connection.executeScript("""
+            try await connection.executeUnsafeScript("""
                 INSERT INTO offload.functions (id, events, queue) VALUES ('backfill-user-data', '{api/source.connected}', 'imports');
                 BEGIN;
                 SELECT offload.send('api/source.connected', '{"sourceId": 1}');
@@ -37,7 +37,7 @@ struct SQLAPITests {
             #expect(await events.next() == .listening)
 
             let connection = try await Connection.connect(pool.configuration)
-            try await connection.executeScript("""
+            try await connection.executeUnsafeScript("""
                 INSERT INTO offload.functions (id, events, queue) VALUES ('mailer', '{user.created}', 'mail');
                 BEGIN;
                 SELECT offload.enqueue('a', '{}');
@@ -102,7 +102,7 @@ struct SQLAPITests {
     ])
     func invalidInputRaisesAClearError(sql: String, mentions: String) async throws {
         try await OffloadTestDatabase.with { pool async throws in
-            let error = try await #require(throws: PGError.self) { try await pool.query(Query(sql: sql)) }
+            let error = try await #require(throws: PGError.self) { try await pool.query(Query(unsafeSQL: sql)) }
             #expect(error.code == .server)
             #expect(error.description.lowercased().contains(mentions))
             #expect(try await count(pool, "true") == 0)

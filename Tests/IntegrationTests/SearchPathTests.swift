@@ -72,7 +72,7 @@ struct SearchPathTests {
         var called: Set<String> = []
         func call(_ connection: Connection, _ function: String, _ sql: String) async throws {
             called.insert(function)
-            _ = try await connection.query(Query(sql: sql))
+            _ = try await connection.query(Query(unsafeSQL: sql))
         }
         for connection in [asOwner, attackerConnection] {
             try await call(connection, "enqueue", "SELECT offload.enqueue('greet', '{\"a\": 1}', queue => 'default', run_at => '2030-01-01', tags => '{x}')")
@@ -103,7 +103,7 @@ struct SearchPathTests {
         try await owner.execute("INSERT INTO offload.workers (id) VALUES ('w')")
         for connection in [asOwner, asMonitor] {
             for view in ["queue_stats", "failures", "live_workers", "throughput"] {
-                #expect(try await connection.query(Query(sql: "SELECT * FROM offload.\(view)")).rows.count > 0, "\(view)")
+                #expect(try await connection.query(Query(unsafeSQL: "SELECT * FROM offload.\(view)")).rows.count > 0, "\(view)")
             }
         }
 
@@ -114,7 +114,7 @@ struct SearchPathTests {
 
         #expect(try await plantedCalls(owner) == [])
         #expect(try await owner.query("SELECT last_value FROM public.planted_hits").single(Int64.self, "last_value") == hitsBefore)
-        let escalated = try await owner.query(Query(sql: """
+        let escalated = try await owner.query(Query(unsafeSQL: """
             SELECT count(*) AS n FROM pg_roles
             WHERE rolname IN ('\(attacker)', '\(roles.enqueuer)', '\(roles.worker)', '\(roles.monitor)')
               AND (rolsuper OR rolcreaterole OR rolcreatedb OR rolbypassrls OR rolreplication)
@@ -150,10 +150,10 @@ extension SearchPathTests {
         let hitsBefore = try await SearchPathPlants.hits(owner)
 
         for function in ["plain", "own-transaction", "fails"] {
-            _ = try await owner.query(Query(sql: "SELECT offload.enqueue($1, '{}', max_attempts => 1)", binds: [function]))
+            _ = try await owner.query(Query(unsafeSQL: "SELECT offload.enqueue($1, '{}', max_attempts => 1)", binds: [function]))
         }
         // A job of a worker that is gone, for rescue; a job finished long ago, for pruning.
-        try await owner.executeScript("""
+        try await owner.executeUnsafeScript("""
             INSERT INTO offload.jobs (queue, function, state, attempt, worker_id, lease_until)
             VALUES ('other', 'plain', 'running', 1, 'gone', now() - interval '1 minute');
             INSERT INTO offload.jobs (queue, function, state, finished_at)
@@ -199,7 +199,7 @@ extension SearchPathTests {
         let calls = try await SearchPathPlants.calls(owner)
         #expect(calls == [], "planted code ran: \(calls)")
         #expect(try await SearchPathPlants.hits(owner) == hitsBefore)
-        let escalated = try await owner.query(Query(sql: """
+        let escalated = try await owner.query(Query(unsafeSQL: """
             SELECT count(*) AS n FROM pg_roles
             WHERE rolname IN ('\(attacker)', '\(roles.worker)')
               AND (rolsuper OR rolcreaterole OR rolcreatedb OR rolbypassrls OR rolreplication)

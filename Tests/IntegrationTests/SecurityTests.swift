@@ -17,15 +17,15 @@ struct SecurityTests {
         try await OffloadTestDatabase.withConfiguration { configuration in
             let owner = try await Connection.connect(configuration)
             let sql = try String(contentsOf: Self.script, encoding: .utf8)
-            try await owner.executeScript(sql)
-            try await owner.executeScript(sql)  // idempotent
+            try await owner.executeUnsafeScript(sql)
+            try await owner.executeUnsafeScript(sql)  // idempotent
             let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
             let app = "offload_test_app_\(suffix)"
             let workerRole = "offload_test_worker_\(suffix)"
             let monitor = "offload_test_monitor_\(suffix)"
-            try await owner.execute(Query(sql: "CREATE ROLE \(app) LOGIN IN ROLE offload_enqueuer"))
-            try await owner.execute(Query(sql: "CREATE ROLE \(workerRole) LOGIN IN ROLE offload_worker"))
-            try await owner.execute(Query(sql: "CREATE ROLE \(monitor) LOGIN IN ROLE offload_monitor"))
+            try await owner.execute(Query(unsafeSQL: "CREATE ROLE \(app) LOGIN IN ROLE offload_enqueuer"))
+            try await owner.execute(Query(unsafeSQL: "CREATE ROLE \(workerRole) LOGIN IN ROLE offload_worker"))
+            try await owner.execute(Query(unsafeSQL: "CREATE ROLE \(monitor) LOGIN IN ROLE offload_monitor"))
             do {
                 try await checkRoles(owner: owner, configuration: configuration, app: app, worker: workerRole, monitor: monitor, suffix: suffix)
             } catch {
@@ -37,7 +37,7 @@ struct SecurityTests {
     }
 
     private func dropRoles(_ roles: [String], using owner: Connection) async {
-        for role in roles { _ = try? await owner.execute(Query(sql: "DROP ROLE IF EXISTS \(role)")) }
+        for role in roles { _ = try? await owner.execute(Query(unsafeSQL: "DROP ROLE IF EXISTS \(role)")) }
     }
 
     private func checkRoles(
@@ -82,14 +82,14 @@ struct SecurityTests {
 
             // Without the group role, not even enqueue: EXECUTE is revoked from PUBLIC.
             let stranger = "offload_test_stranger_\(suffix)"
-            try await owner.execute(Query(sql: "CREATE ROLE \(stranger) LOGIN"))
-            try await owner.execute(Query(sql: "GRANT USAGE ON SCHEMA offload TO \(stranger)"))
+            try await owner.execute(Query(unsafeSQL: "CREATE ROLE \(stranger) LOGIN"))
+            try await owner.execute(Query(unsafeSQL: "GRANT USAGE ON SCHEMA offload TO \(stranger)"))
             let strangerPool = pool(stranger)
             let refused = await #expect(throws: PGError.self) { try await Offload(pool: strangerPool).enqueue(Greet(name: "x")) }
             #expect(refused?.sqlState == .insufficientPrivilege)
             strangerPool.close()
-            try await owner.execute(Query(sql: "REVOKE ALL ON SCHEMA offload FROM \(stranger)"))
-            try await owner.execute(Query(sql: "DROP ROLE \(stranger)"))
+            try await owner.execute(Query(unsafeSQL: "REVOKE ALL ON SCHEMA offload FROM \(stranger)"))
+            try await owner.execute(Query(unsafeSQL: "DROP ROLE \(stranger)"))
 
             // The worker role runs every job (and a handler that enqueues a follow-up).
             let greet = Function(id: "greet") { (input: Greet, context: JobContext) in
@@ -136,5 +136,5 @@ struct SecurityTests {
 }
 
 private func count(_ connection: Connection, _ where: String) async throws -> Int {
-    try await connection.query(Query(sql: "SELECT count(*) AS n FROM offload.jobs WHERE \(`where`)")).single(Int.self, "n")
+    try await connection.query(Query(unsafeSQL: "SELECT count(*) AS n FROM offload.jobs WHERE \(`where`)")).single(Int.self, "n")
 }

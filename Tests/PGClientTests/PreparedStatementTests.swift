@@ -34,11 +34,11 @@ struct PreparedStatementTests {
             configuration.statementCacheCapacity = 2
             let connection = try await Connection.connect(configuration)
             for offset in 1...3 {
-                _ = try await connection.query(Query(sql: "SELECT $1::int + \(offset) AS n", binds: ["1"]).prepared())
+                _ = try await connection.query(Query(unsafeSQL: "SELECT $1::int + \(offset) AS n", binds: ["1"]).prepared())
             }
             #expect(try await prepared(on: connection) == ["SELECT $1::int + 2 AS n", "SELECT $1::int + 3 AS n"])
             // The evicted one still runs: it is prepared again.
-            #expect(try await connection.query(Query(sql: "SELECT $1::int + 1 AS n", binds: ["1"]).prepared()).single(Int.self, "n") == 2)
+            #expect(try await connection.query(Query(unsafeSQL: "SELECT $1::int + 1 AS n", binds: ["1"]).prepared()).single(Int.self, "n") == 2)
         }
     }
 

@@ -21,7 +21,7 @@ enum TestDatabase {
         let server = try serverConfiguration
         let name = "offload_test_\(UUID().uuidString.prefix(8).lowercased())"
         let admin = try await Connection.connect(server)
-        try await admin.execute(Query(sql: "CREATE DATABASE \(try await admin.quoteIdentifier(name))"))
+        try await admin.execute(Query(unsafeSQL: "CREATE DATABASE \(try await admin.quoteIdentifier(name))"))
         do {
             let result = try await body(server.withDatabase(name))
             try await drop(name, using: admin)
@@ -33,6 +33,6 @@ enum TestDatabase {
     }
 
     private static func drop(_ name: String, using admin: Connection) async throws {
-        try await admin.execute(Query(sql: "DROP DATABASE IF EXISTS \(try await admin.quoteIdentifier(name)) WITH (FORCE)"))
+        try await admin.execute(Query(unsafeSQL: "DROP DATABASE IF EXISTS \(try await admin.quoteIdentifier(name)) WITH (FORCE)"))
     }
 }

@@ -103,7 +103,7 @@ struct StartupFailureTests {
         let role = "offload_pw_user_\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
         try await cluster.prependAuthenticationRule("host all \(role) 127.0.0.1/32 scram-sha-256")
         let admin = try await Connection.connect(server)
-        try await admin.execute(Query(sql: "CREATE ROLE \(role) LOGIN PASSWORD 'the-right-one'"))
+        try await admin.execute(Query(unsafeSQL: "CREATE ROLE \(role) LOGIN PASSWORD 'the-right-one'"))
         do {
             // Authentication fails before any database is opened, so the server's default one will do.
             let right = try await Connection.connect(
@@ -114,10 +114,10 @@ struct StartupFailureTests {
             let result = try await startWorker(url, name: "wrong-password")
             expectClearFailure(result, mentions: "password authentication failed for user \"\(role)\"")
         } catch {
-            _ = try? await admin.execute(Query(sql: "DROP ROLE IF EXISTS \(role)"))
+            _ = try? await admin.execute(Query(unsafeSQL: "DROP ROLE IF EXISTS \(role)"))
             throw error
         }
-        _ = try? await admin.execute(Query(sql: "DROP ROLE IF EXISTS \(role)"))
+        _ = try? await admin.execute(Query(unsafeSQL: "DROP ROLE IF EXISTS \(role)"))
     }
 
     /// The cluster `make test` (scripts/with-local-postgres.sh) started for this run, if DATABASE_URL is

@@ -37,14 +37,14 @@ public struct Migrator: Sendable {
     }
 
     private func migrate(on connection: Connection) async throws -> [Migration] {
-        try await connection.executeScript(MigrationSQL.createLedger)
+        try await connection.executeUnsafeScript(MigrationSQL.createLedger)
         let status = try await status(on: connection)
         try status.throwIfInconsistent()
         var applied: [Migration] = []
         for migration in status.pending {
             logger.info("applying migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
             try await connection.transaction { connection in
-                try await connection.executeScript(migration.sql)
+                try await connection.executeUnsafeScript(migration.sql)
                 try await connection.execute(MigrationSQL.record(migration))
             }
             applied.append(migration)

@@ -21,14 +21,14 @@ struct BenchDatabase: Sendable {
         let name = "offload_bench_\(getpid())"
         let admin = try await Connection.connect(server)
         let quoted = try await admin.quoteIdentifier(name)
-        try await admin.execute(Query(sql: "DROP DATABASE IF EXISTS \(quoted) WITH (FORCE)"))
-        try await admin.execute(Query(sql: "CREATE DATABASE \(quoted)"))
+        try await admin.execute(Query(unsafeSQL: "DROP DATABASE IF EXISTS \(quoted) WITH (FORCE)"))
+        try await admin.execute(Query(unsafeSQL: "CREATE DATABASE \(quoted)"))
         let configuration = server.withDatabase(name)
         var logger = Logger(label: "offload.bench")
         logger.logLevel = .warning
         try await Migrator(logger: logger).migrate(configuration)
         let setup = try await Connection.connect(configuration)
-        try await setup.executeScript(BenchSQL.createBenchSchema)
+        try await setup.executeUnsafeScript(BenchSQL.createBenchSchema)
         return BenchDatabase(
             server: server, name: name, configuration: configuration,
             childTarget: Self.target(server.target, naming: name),
@@ -41,7 +41,7 @@ struct BenchDatabase: Sendable {
         pool.close()
         let admin = try await Connection.connect(server)
         let quoted = try await admin.quoteIdentifier(name)
-        try await admin.execute(Query(sql: "DROP DATABASE IF EXISTS \(quoted) WITH (FORCE)"))
+        try await admin.execute(Query(unsafeSQL: "DROP DATABASE IF EXISTS \(quoted) WITH (FORCE)"))
     }
 
     /// Empties the tables the scenarios write to.

@@ -28,18 +28,18 @@ struct ChaosDatabase: Sendable {
     static func create(on server: ConnectionConfiguration, logger: Logger) async throws -> ChaosDatabase {
         let name = "offload_chaos_\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
         let admin = try await Connection.connect(server)
-        try await admin.execute(Query(sql: "CREATE DATABASE \(try await admin.quoteIdentifier(name))"))
+        try await admin.execute(Query(unsafeSQL: "CREATE DATABASE \(try await admin.quoteIdentifier(name))"))
         let database = ChaosDatabase(server: server, name: name)
         try await Migrator(logger: logger).migrate(database.runnerConfiguration)
         let connection = try await Connection.connect(database.runnerConfiguration)
-        try await connection.executeScript(ChaosSQL.prepare)
+        try await connection.executeUnsafeScript(ChaosSQL.prepare)
         return database
     }
 
     /// Drops the database, disconnecting whoever is still connected.
     func drop() async throws {
         let admin = try await Connection.connect(server)
-        try await admin.execute(Query(sql: "DROP DATABASE IF EXISTS \(try await admin.quoteIdentifier(name)) WITH (FORCE)"))
+        try await admin.execute(Query(unsafeSQL: "DROP DATABASE IF EXISTS \(try await admin.quoteIdentifier(name)) WITH (FORCE)"))
     }
 }
 

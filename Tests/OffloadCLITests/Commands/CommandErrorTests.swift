@@ -126,7 +126,7 @@ struct CommandErrorTests {
         // In place (not atomically), so the file keeps its owner: the server may run as another user.
         try ("host all \(user) 127.0.0.1/32 scram-sha-256\n" + rules).write(toFile: hba, atomically: false, encoding: .utf8)
         let admin = try await Connection.connect(ConnectionConfiguration(cluster.url()))
-        try await admin.execute(Query(sql: "CREATE ROLE \(try await admin.quoteIdentifier(user)) LOGIN PASSWORD '\(password)'"))
+        try await admin.execute(Query(unsafeSQL: "CREATE ROLE \(try await admin.quoteIdentifier(user)) LOGIN PASSWORD '\(password)'"))
         try await admin.execute("SELECT pg_reload_conf()")
         // The reload is asynchronous: wait until the rule is in force.
         let wrong = ConnectionConfiguration("postgresql://\(user):not-it@127.0.0.1:\(cluster.port)/postgres")

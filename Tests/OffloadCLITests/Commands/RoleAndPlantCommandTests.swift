@@ -90,7 +90,7 @@ struct RoleAndPlantCommandTests {
         let calls = try await SearchPathPlants.calls(owner)
         #expect(calls == [], "planted code ran: \(calls)")
         #expect(try await SearchPathPlants.hits(owner) == hitsBefore)
-        let escalated = try await owner.query(Query(sql: """
+        let escalated = try await owner.query(Query(unsafeSQL: """
             SELECT count(*) AS n FROM pg_roles
             WHERE rolname = '\(attacker)' AND (rolsuper OR rolcreaterole OR rolcreatedb OR rolbypassrls OR rolreplication)
             """)).single(Int.self, "n")

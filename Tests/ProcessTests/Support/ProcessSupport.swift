@@ -109,7 +109,7 @@ struct FixtureDatabase {
     }
 
     func count(_ condition: String) async throws -> Int {
-        try await pool.query(Query(sql: "SELECT count(*) AS n FROM offload.jobs WHERE \(condition)")).single(Int.self, "n")
+        try await pool.query(Query(unsafeSQL: "SELECT count(*) AS n FROM offload.jobs WHERE \(condition)")).single(Int.self, "n")
     }
 
     /// Every invocation, oldest first.
