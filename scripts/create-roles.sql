@@ -65,6 +65,8 @@ EXCEPTION
 END;
 $$;
 GRANT SELECT, UPDATE, DELETE ON offload.jobs TO offload_worker;
+-- Claims read the floors; the maintenance leader raises them; retry to another queue adds a row.
+GRANT SELECT, INSERT, UPDATE ON offload.claim_floors TO offload_worker;
 GRANT SELECT, INSERT, UPDATE ON offload.functions TO offload_worker;
 GRANT SELECT, INSERT, UPDATE, DELETE ON offload.workers TO offload_worker;
 GRANT SELECT ON offload.migrations TO offload_worker;

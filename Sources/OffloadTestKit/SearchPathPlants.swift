@@ -97,6 +97,11 @@ public enum SearchPathPlants {
         .function("jsonb_build_object", ["text", "timestamptz", "text", "integer", "text", "text", "text", "text", "text", "text"], returns: "jsonb"),
         .function("pg_postmaster_start_time", [], returns: "timestamptz"),
         .function("pg_try_advisory_lock", ["bigint"], returns: "boolean"),
+        .function("clock_timestamp", [], returns: "timestamptz"),
+        .function("txid_current", [], returns: "bigint"),
+        .function("txid_current_snapshot", [], returns: "txid_snapshot"),
+        .function("txid_snapshot_xmin", ["txid_snapshot"], returns: "bigint"),
+        .function("generate_series", ["integer", "integer"], returns: "SETOF integer"),
         Plant(
             signature: "make_interval(years integer DEFAULT 0, months integer DEFAULT 0, weeks integer DEFAULT 0, days integer DEFAULT 0, hours integer DEFAULT 0, mins integer DEFAULT 0, secs double precision DEFAULT 0)",
             returns: "interval",

@@ -93,6 +93,9 @@ struct SearchPathTests {
             try await call(connection, "cancel", "SELECT offload.cancel(\(try await someJob("available")))")
             try await call(connection, "retry", "SELECT offload.retry(\(try await someJob("cancelled")), to_queue => 'other')")
         }
+        try await call(asWorker, "claimable_now", "SELECT offload.claimable_now()")
+        try await call(asWorker, "advance_claim_floors", "SELECT offload.advance_claim_floors('2030-01-01', thorough => true)")
+        try await call(asWorker, "advance_claim_floors", "SELECT offload.advance_claim_floors('2030-01-01')")
         try await call(asOwner, "check_job_input", "SELECT offload.check_job_input('c', 'f', '{}', 'q', 0, 1)")
         try await call(asOwner, "check_job", "SELECT offload.check_job('c', 'f', '{}', 'q', 0, 1, '2030-01-01', 'k', '{t}', 1024)")
         try await owner.execute("""

@@ -22,10 +22,7 @@ struct Maintenance: Sendable {
                 let connection = try await Connection.connect(connectionConfiguration)
                 if try await connection.query(MaintenanceSQL.tryLead()).single(Bool.self, "acquired") {
                     logger.info("elected to run maintenance")
-                    while !Task.isCancelled {
-                        try await runPass(on: connection)
-                        try await Task.sleep(for: configuration.interval)
-                    }
+                    try await lead(on: connection)
                 }
             } catch is CancellationError {
                 return
@@ -33,6 +30,24 @@ struct Maintenance: Sendable {
                 logger.warning("maintenance failed; will try again", metadata: ["error": "\(String(describing: error).escapingControlCharacters)"])
             }
             try? await Task.sleep(for: configuration.interval)
+        }
+    }
+
+    /// While elected: maintenance passes every interval on the leader's connection, and the claim
+    /// floors several times a second on one of their own (a pass can prune for seconds). Returns or
+    /// throws when either stops; the other is cancelled, and the caller's connection (and with it the
+    /// leadership) goes.
+    private func lead(on connection: Connection) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                while !Task.isCancelled {
+                    try await runPass(on: connection)
+                    try await Task.sleep(for: configuration.interval)
+                }
+            }
+            group.addTask { try await ClaimFloors.run(connectionConfiguration: connectionConfiguration) }
+            try await group.next()
+            group.cancelAll()
         }
     }
 

@@ -104,7 +104,7 @@ enum AdminSQL {
             UPDATE offload.jobs AS j
             SET state = 'available',
                 queue = coalesce(\(toQueue)::text, j.queue),
-                run_at = now(),
+                run_at = offload.claimable_now(),  -- keeps the claim floors valid (migration 11)
                 attempt = 0,
                 result = NULL,
                 worker_id = NULL,
@@ -116,7 +116,15 @@ enum AdminSQL {
             WHERE j.id = chosen.id
               AND j.state = 'dead'
               AND NOT \(dryRun)::bool
-            RETURNING j.id
+            RETURNING j.id, j.queue, j.priority
+        ),
+        -- A job moved to another queue may be the first of its priority there (migration 11).
+        floors AS (
+            INSERT INTO offload.claim_floors (queue, priority)
+            SELECT DISTINCT queue, priority
+            FROM retried
+            ORDER BY queue, priority
+            ON CONFLICT DO NOTHING
         )
         SELECT c.id,
                c.function,

@@ -70,7 +70,8 @@ enum JobSQL {
         SET state = s.state,
             attempt = CASE WHEN s.refund THEN j.attempt - 1 ELSE j.attempt END,
             run_at = CASE
-                WHEN s.state IN ('available', 'retryable') THEN now() + make_interval(secs => s.delay)
+                -- Never before this transaction's xid: what keeps the claim floors valid (migration 11).
+                WHEN s.state IN ('available', 'retryable') THEN offload.claimable_now() + make_interval(secs => s.delay)
                 ELSE j.run_at
             END,
             errors = CASE

@@ -56,7 +56,7 @@ enum MaintenanceSQL {
                     WHEN j.attempt >= j.max_attempts THEN 'dead'
                     ELSE 'retryable'
                 END::offload.job_state,
-                run_at = now(),
+                run_at = offload.claimable_now(),  -- keeps the claim floors valid (migration 11)
                 finished_at = CASE
                     WHEN j.cancel_requested_at IS NOT NULL OR j.attempt >= j.max_attempts THEN now()
                 END,
@@ -132,5 +132,28 @@ enum MaintenanceSQL {
         DELETE FROM offload.workers
         WHERE heartbeat_at < now() - interval '10 minutes'
         """
+    }
+
+    /// The server's clock now, as text (a `Date` would round the microseconds a floor is compared on).
+    /// Read in a statement of its own, before the snapshot of `transactionHorizon` is taken.
+    /// Returns: `at`.
+    static func clockNow() -> Query {
+        "SELECT clock_timestamp()::text AS at"
+    }
+
+    /// The oldest xid still running (from this statement's snapshot), and an xid of its own, assigned
+    /// after that snapshot and after the `clockNow` read before it: every xid above it is newer still.
+    /// (The snapshot's xmax is no such mark: an xid assigned but still running can be at or above it.)
+    /// Returns: `oldest_running`, `xid`.
+    static func transactionHorizon() -> Query {
+        """
+        SELECT txid_snapshot_xmin(txid_current_snapshot()) AS oldest_running, txid_current() AS xid
+        """
+    }
+
+    /// Raises the claim floors to at most `bound` (migration 11); `thorough` also lowers floors that a
+    /// row written by hand went below, and adds missing floor rows. Returns: `changed`.
+    static func advanceClaimFloors(bound: String, thorough: Bool) -> Query {
+        "SELECT offload.advance_claim_floors(\(bound)::timestamptz, \(thorough)) AS changed"
     }
 }
