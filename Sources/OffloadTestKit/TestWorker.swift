@@ -56,6 +56,7 @@ public func testWorker(
 ///     #expect(try await events.finished(id) == .completed)
 /// }
 /// ```
+@discardableResult
 public func whileRunning<T>(
     _ worker: Worker,
     isolation: isolated (any Actor)? = #isolation,

@@ -58,6 +58,12 @@ public final class WorkerEvents: Sendable {
     /// How many waits are waiting (for tests of the recorder itself).
     var waiting: Int { state.withLock { $0.waiters.count } }
 
+    /// Moves `next`'s cursor past every event recorded so far: the next `next` waits for something
+    /// that happens from now on (say, after the test released a lock).
+    public func skipToNow() {
+        state.withLock { $0.cursor = $0.events.count }
+    }
+
     /// Records `event` and wakes the waits it satisfies (the worker calls it, through `observer`).
     func record(_ event: WorkerEvent) {
         let matched = state.withLock { state -> [(CheckedContinuation<WorkerEvent, any Error>)] in
@@ -124,6 +130,22 @@ public final class WorkerEvents: Sendable {
         line: Int = #line
     ) async throws {
         try await next(timeout: timeout, fileID: fileID, line: line) { $0 == event }
+    }
+
+    /// Waits until an attempt of job `id` has started, and returns its number (the first attempt's,
+    /// when there were several).
+    ///
+    /// - Throws: `WorkerEventsTimeout` when none starts within `timeout` (defaults to 60 seconds).
+    @discardableResult
+    public func started(
+        _ id: Int64,
+        timeout: Duration = WorkerEvents.defaultTimeout,
+        fileID: String = #fileID,
+        line: Int = #line
+    ) async throws -> Int {
+        let event = try await first(timeout: timeout, fileID: fileID, line: line) { $0.startedJobID == id }
+        guard case .jobStarted(_, _, let attempt) = event else { preconditionFailure("matched \(event)") }
+        return attempt
     }
 
     /// Waits until job `id` has an attempt's outcome recorded, and returns the state written (the

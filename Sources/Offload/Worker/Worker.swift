@@ -120,7 +120,8 @@ public final class Worker: Service {
                         leaseDuration: self.configuration.leaseDuration,
                         connectionConfiguration: self.ownPool.configuration,
                         metrics: self.metrics,
-                        logger: self.logger
+                        logger: self.logger,
+                        observer: self.observer
                     ).run()
                 }
                 await fetchLoop()
@@ -262,6 +263,7 @@ public final class Worker: Service {
         let timeout = functions[job.function]?.options.timeout ?? .seconds(300)
         running.insert(job, timeout: timeout)
         state.withLock { $0.jobStarted() }
+        report(.jobStarted(id: job.id, function: job.function, attempt: job.attempt))
         // An unstructured task per job, on purpose: each must be cancellable on its own (timeout,
         // `offload.cancel`, shutdown deadline), which child tasks of a group are not. They are not
         // stray: `running` tracks each one and `drain()` waits for all of them.
@@ -280,7 +282,6 @@ public final class Worker: Service {
         let logger = self.logger
         let startedAt = ContinuousClock.now
         metrics.started(function: job.function, runAt: job.runAt)
-        report(.jobStarted(id: job.id, function: job.function, attempt: job.attempt))
         guard let function = functions[job.function] else {
             let message = "no function \"\(job.function.escapingControlCharacters)\" is registered in this worker (it has: \(functions.keys.sorted().joined(separator: ", ")))"
             logger.warning("cannot run job: \(message)", metadata: job.logMetadata)

@@ -13,15 +13,20 @@ public enum WorkerEvent: Sendable, Hashable, CustomStringConvertible {
     case listening
     /// A `NOTIFY` for one of the worker's queues arrived; the claim loop will look for work.
     case wokeByNotification(queue: String)
-    /// One pass of the claim loop claimed `count` jobs over all its queues (0 when none waited).
+    /// One pass of the claim loop claimed `count` jobs over all its queues (0 when none waited). It
+    /// comes after the `jobStarted` of each job of the claim that the worker started.
     case claimed(count: Int)
     /// A claim came up short: the claim loop waits for a notification or the poll.
     case idle
-    /// An attempt of a claimed job began; its function is called next (when it is registered).
+    /// An attempt of a claimed job began: the worker gave it a slot and a task, which calls its
+    /// function next (when it is registered). Not reported for a job handed back unstarted.
     case jobStarted(id: Int64, function: String, attempt: Int)
     /// An attempt's outcome is recorded in the database (committed): `state` is what the worker wrote
     /// (`available` for a job handed back at shutdown).
     case jobFinished(id: Int64, attempt: Int, state: JobState)
+    /// A maintenance pass (rescue, pruning) ran to its end in this worker, the elected one; it put
+    /// `rescued` jobs whose lease had expired back in line (or to `dead`).
+    case maintenanceRan(rescued: Int)
     /// `run()` is about to return: every outcome is written and the worker's row is gone.
     case stopped
 
@@ -34,6 +39,7 @@ public enum WorkerEvent: Sendable, Hashable, CustomStringConvertible {
         case .idle: "idle"
         case .jobStarted(let id, let function, let attempt): "jobStarted(id: \(id), function: \(function), attempt: \(attempt))"
         case .jobFinished(let id, let attempt, let state): "jobFinished(id: \(id), attempt: \(attempt), state: \(state.rawValue))"
+        case .maintenanceRan(let rescued): "maintenanceRan(rescued: \(rescued))"
         case .stopped: "stopped"
         }
     }
