@@ -167,3 +167,42 @@ struct ExpectEnqueuedTests {
         }
     }
 }
+
+/// The README's "Testing your functions" example, kept compiling and passing.
+@Suite("The README's testing example")
+struct ReadmeTestingExample {
+    struct SourceConnected: Event, Equatable {
+        static let name = "api/source.connected"
+        var sourceId: Int
+    }
+
+    let backfill = Function.on(SourceConnected.self, id: "backfill-user-data") { _, _ in }
+
+    /// Stands in for the app's request handler: the business write and the event, in one transaction.
+    func connectSource(url: String, pool: ConnectionPool) async throws -> Int {
+        try await pool.execute("CREATE TABLE IF NOT EXISTS sources (id serial PRIMARY KEY, url text)")
+        return try await pool.transaction { tx in
+            let id = try await tx.query("INSERT INTO sources (url) VALUES (\(url)) RETURNING id").single(Int.self, "id")
+            try await Offload(pool: pool).send(SourceConnected(sourceId: id), on: tx)
+            return id
+        }
+    }
+
+    @Test func connectingASourceEnqueuesTheBackfill() async throws {
+        try await OffloadTestDatabase.with { pool async throws in
+            try await Offload(pool: pool).register([backfill])   // subscribe, as a worker does when it starts
+            let id = try await connectSource(url: "https://example.com", pool: pool)   // your code
+            try await expectEnqueued(function: "backfill-user-data", matching: SourceConnected(sourceId: id), in: pool)
+        }
+    }
+
+    @Test func theBackfillRuns() async throws {
+        try await OffloadTestDatabase.with { pool async throws in
+            let events = WorkerEvents()
+            try await whileRunning(testWorker(pool: pool, functions: [backfill], events: events)) {
+                let id = try await Offload(pool: pool).enqueue(function: "backfill-user-data", arguments: SourceConnected(sourceId: 1))
+                #expect(try await events.finished(id) == .completed)   // waits for the outcome: no sleep
+            }
+        }
+    }
+}
