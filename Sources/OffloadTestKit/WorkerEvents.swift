@@ -12,7 +12,7 @@ import Synchronization
 /// try await whileRunning(worker) {
 ///     try await events.waitFor(.idle)
 ///     let id = try await offload.enqueue(Greet(name: "Ada"))
-///     try await events.first { $0.finishedJobID == id }
+///     #expect(try await events.finished(id) == .completed)
 /// }
 /// ```
 ///
@@ -66,7 +66,7 @@ public final class WorkerEvents: Sendable {
 
     /// Records `event` and wakes the waits it satisfies (the worker calls it, through `observer`).
     func record(_ event: WorkerEvent) {
-        let matched = state.withLock { state -> [(CheckedContinuation<WorkerEvent, any Error>)] in
+        let matched = state.withLock { state -> [CheckedContinuation<WorkerEvent, any Error>] in
             let index = state.events.count
             state.events.append(event)
             var matched: [CheckedContinuation<WorkerEvent, any Error>] = []

@@ -27,7 +27,9 @@ public enum WorkerEvent: Sendable, Hashable, CustomStringConvertible {
     /// A maintenance pass (rescue, pruning) ran to its end in this worker, the elected one; it put
     /// `rescued` jobs whose lease had expired back in line (or to `dead`).
     case maintenanceRan(rescued: Int)
-    /// `run()` is about to return: every outcome is written and the worker's row is gone.
+    /// The worker stopped after a graceful shutdown or a cancellation: every outcome it could write
+    /// is written and its row is gone; `run()` returns next. (A `run()` that fails to start throws
+    /// instead, without this event.)
     case stopped
 
     public var description: String {
