@@ -41,6 +41,7 @@ struct BadInputWorkerTests {
         Function(id: "throws") { (_: Loose, _: JobContext) in throw MessageError(description: "the card was declined") },
         Function(id: "throws-nul") { (_: Loose, _: JobContext) in throw MessageError(description: "bad\u{0}byte") },
         Function(id: "hangs", options: FunctionOptions(timeout: .milliseconds(300))) { (_: Loose, _: JobContext) in
+            // The thing under test: a handler that would not return for an hour, but for the timeout.
             try await Task.sleep(for: .seconds(3600))
         },
         Function(id: "ignores-cancellation", options: FunctionOptions(timeout: .milliseconds(300))) { (_: Loose, _: JobContext) in
@@ -99,12 +100,11 @@ struct BadInputWorkerTests {
                 SELECT offload.enqueue(\(input.function), \(PGJSON(rawJSON: input.arguments))::jsonb, max_attempts => 1) AS id
                 """).single(Int64.self, "id")
             let ordinary = try await offload.enqueue(function: "ordinary", arguments: ["n": 1])
-            let worker = testWorker(pool: pool, functions: Self.functions, leaseDuration: .seconds(30))
+            let events = WorkerEvents()
+            let worker = testWorker(pool: pool, functions: Self.functions, leaseDuration: .seconds(30), events: events)
             try await whileRunning(worker) { () async throws in
-                let finished = try await eventually(timeout: .seconds(60)) {
-                    try await count(pool, "id IN (\(bad), \(ordinary)) AND state IN ('completed', 'dead')") == 2
-                }
-                #expect(finished)
+                #expect(try await events.finished(bad) == input.expectedState)
+                #expect(try await events.finished(ordinary) == .completed)
             }
             let job = try #require(try await JobRow.find(bad, in: pool))
             #expect(job.state == input.expectedState)

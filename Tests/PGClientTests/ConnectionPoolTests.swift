@@ -14,6 +14,7 @@ struct ConnectionPoolTests {
                     group.addTask {
                         try await pool.withConnection { connection in
                             mostOpen.max(pool.openConnections)
+                            // pg_sleep holds the connection a moment, so that the fifty borrowers overlap.
                             let echoed = try await connection.query("SELECT \(index)::int AS n, pg_sleep(0.01)")
                             #expect(try echoed.single(Int.self, "n") == index)
                             return connection.backendPID
@@ -56,9 +57,11 @@ struct ConnectionPoolTests {
             let pool = ConnectionPool(configuration, maxConnections: 1)
             let firstPID = try await pool.withConnection { $0.backendPID }
             let admin = try await Connection.connect(configuration)
-            try await admin.execute("SELECT pg_terminate_backend(\(firstPID))")
-            // Give the server a moment to close the socket, as it would on its own.
-            try await Task.sleep(for: .milliseconds(100))
+            // With a timeout, pg_terminate_backend returns once the backend has exited ("waits until
+            // the process is actually terminated", PostgreSQL 14 and later). The backend sends its
+            // termination notice before it exits, so the pooled connection has it waiting by then.
+            let terminated = try await admin.query("SELECT pg_terminate_backend(\(firstPID), 60000) AS ok").single(Bool.self, "ok")
+            try #require(terminated)
             let (pid, one) = try await pool.withConnection { connection in
                 (connection.backendPID, try await connection.query("SELECT 1 AS one").single(Int.self, "one"))
             }
@@ -90,6 +93,7 @@ struct ConnectionExecutorTests {
                     group.addTask {
                         try await pool.transaction { connection in
                             try await connection.execute("INSERT INTO things VALUES (\(borrower), 1)")
+                            // Not a wait: a suspension of its own (0 to 2 ms) while holding the connection.
                             try await Task.sleep(for: .milliseconds(borrower % 3))
                             // Another connection, while this one is held.
                             _ = try await otherPool.query("SELECT count(*) AS n FROM things")

@@ -125,7 +125,8 @@ struct WorkerProcessTests {
             }
             #expect(waiting, "logs: \(logs)")
             worker.child.send(SIGTERM)
-            try await Task.sleep(for: .milliseconds(200))
+            // Released only once the worker has taken the signal, so that it arrives during start-up.
+            #expect(try await waitUntilTaken(SIGTERM, by: worker.pid), "logs: \(logs)")
             try await locker.execute("ROLLBACK")
             let status = await worker.child.waitForExit(timeout: .seconds(60))
             #expect(status == .exited(0), "logs: \(logs)")

@@ -33,4 +33,19 @@ enum JobOutcome: Sendable {
         case .settled(let settlement): return settlement.jobID
         }
     }
+
+    var attempt: Int {
+        switch self {
+        case .completed(let completion): return completion.attempt
+        case .settled(let settlement): return settlement.attempt
+        }
+    }
+
+    /// The state this outcome writes.
+    var state: JobState {
+        switch self {
+        case .completed: return .completed
+        case .settled(let settlement): return settlement.state
+        }
+    }
 }

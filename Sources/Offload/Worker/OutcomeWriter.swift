@@ -15,22 +15,27 @@ final class OutcomeWriter<C: Clock>: Sendable where C.Duration == Duration {
     /// Writes one batch: every completion in one statement, every other outcome in another.
     typealias Write = @Sendable ([JobOutcome]) async throws -> Void
 
+    /// Told what each write recorded, once it committed (the worker's observer, for tests).
+    typealias Written = @Sendable ([JobOutcome]) -> Void
+
     private let state: Mutex<OutcomeWriterStateMachine>
     private let wake = WakeSignal()
     private let write: Write
+    private let written: Written?
     private let logger: Logger
     let clock: C
 
     /// A writer that records outcomes through `pool` for the worker `workerID`.
-    convenience init(pool: ConnectionPool, workerID: String, logger: Logger, clock: C) {
-        self.init(logger: logger, clock: clock) { batch in
+    convenience init(pool: ConnectionPool, workerID: String, logger: Logger, clock: C, written: Written? = nil) {
+        self.init(logger: logger, clock: clock, written: written) { batch in
             try await Self.write(batch, pool: pool, workerID: workerID)
         }
     }
 
-    init(maxBatch: Int = 5_000, logger: Logger, clock: C, write: @escaping Write) {
+    init(maxBatch: Int = 5_000, logger: Logger, clock: C, written: Written? = nil, write: @escaping Write) {
         self.state = Mutex(OutcomeWriterStateMachine(maxBatch: maxBatch))
         self.write = write
+        self.written = written
         self.logger = logger
         self.clock = clock
     }
@@ -62,8 +67,9 @@ final class OutcomeWriter<C: Clock>: Sendable where C.Duration == Duration {
             let batch = state.withLock { $0.nextBatch() }
             if batch.isEmpty { return true }
             do {
-                try await writeIsolatingUnstorable(batch)
+                let recorded = try await writeIsolatingUnstorable(batch)
                 state.withLock { $0.batchWritten() }
+                written?(recorded)
                 backoff = .milliseconds(50)
             } catch {
                 state.withLock { $0.batchFailed() }
@@ -87,15 +93,18 @@ final class OutcomeWriter<C: Clock>: Sendable where C.Duration == Duration {
     /// on every retry: no outcome in it was ever written, and the heartbeat kept all those jobs
     /// `running` forever (found by the bad-input tests). Rewriting the halves that did succeed is
     /// harmless: every write is fenced on `state = 'running'` and the attempt.
-    private func writeIsolatingUnstorable(_ batch: [JobOutcome]) async throws {
+    ///
+    /// Returns what was recorded: `batch`, with a dead settlement in place of each outcome PostgreSQL
+    /// refused (and without one that not even that could replace).
+    private func writeIsolatingUnstorable(_ batch: [JobOutcome]) async throws -> [JobOutcome] {
         do {
             try await write(batch)
+            return batch
         } catch let error where Self.isRejectedData(error) {
             if batch.count > 1 {
                 let middle = batch.count / 2
-                try await writeIsolatingUnstorable(Array(batch[..<middle]))
-                try await writeIsolatingUnstorable(Array(batch[middle...]))
-                return
+                let first = try await writeIsolatingUnstorable(Array(batch[..<middle]))
+                return first + (try await writeIsolatingUnstorable(Array(batch[middle...])))
             }
             let outcome = batch[0]
             let settlement = Self.unstorable(outcome, reason: error)
@@ -105,9 +114,11 @@ final class OutcomeWriter<C: Clock>: Sendable where C.Duration == Duration {
             )
             do {
                 try await write([.settled(settlement)])
+                return [.settled(settlement)]
             } catch let error where Self.isRejectedData(error) {
                 // Not even that could be stored: drop it. The lease expires and the job is rescued.
                 logger.error("could not record the job's failure either; its lease will expire", metadata: ["job_id": "\(outcome.jobID)", "error": "\(String(describing: error).escapingControlCharacters)"])
+                return []
             }
         }
     }

@@ -30,6 +30,8 @@ public final class Worker: Service {
     let metrics = WorkerMetrics()
     /// Wakes the fetch loop (or the drain): a notify arrived, a slot freed up, or shutdown began.
     let wake = WakeSignal()
+    /// Told what the worker does (OffloadTestKit's `WorkerEvents`); nil outside tests.
+    let observer: WorkerObserver?
     typealias StateMachine = WorkerStateMachine<ContinuousClock.Instant, Task<[ClaimedJob], any Error>>
     /// Free slots, what the fetch loop waits for, and the stop. It also holds the claim statement in
     /// flight, which shutdown cancels: a claim blocked by a lock must not hold a stopping worker past
@@ -37,11 +39,23 @@ public final class Worker: Service {
     private let state: Mutex<StateMachine>
 
     /// Creates a worker for `functions` (ids must be unique).
-    public init(
+    public convenience init(
         pool: ConnectionPool,
         functions: [Function],
         configuration: WorkerConfiguration = WorkerConfiguration(),
         logger: Logger = Logger(label: "offload.worker")
+    ) {
+        self.init(pool: pool, functions: functions, configuration: configuration, logger: logger, observer: nil)
+    }
+
+    /// Creates a worker that tells `observer` what it does (see `WorkerEvent`), for tests to wait on.
+    /// The observer is called on the worker's tasks, so it must return quickly and never block.
+    package init(
+        pool: ConnectionPool,
+        functions: [Function],
+        configuration: WorkerConfiguration,
+        logger: Logger,
+        observer: WorkerObserver?
     ) {
         let id = Worker.makeID()
         self.id = id
@@ -54,7 +68,25 @@ public final class Worker: Service {
         logger[metadataKey: "worker_id"] = "\(id.escapingControlCharacters)"  // from the host name
         self.logger = logger
         self.ownPool = ConnectionPool(Self.ownConnectionConfiguration(pool.configuration, configuration), maxConnections: 3)
-        self.outcomes = OutcomeWriter(pool: ownPool, workerID: id, logger: logger, clock: clock)
+        self.observer = observer
+        self.outcomes = OutcomeWriter(
+            pool: ownPool, workerID: id, logger: logger, clock: clock, written: observer.map(Self.reportWritten)
+        )
+    }
+
+    /// Reports each written outcome to `observer` as a finished job.
+    private static func reportWritten(to observer: @escaping WorkerObserver) -> OutcomeWriter<ContinuousClock>.Written {
+        { written in
+            for outcome in written {
+                observer(.jobFinished(id: outcome.jobID, attempt: outcome.attempt, state: outcome.state))
+            }
+        }
+    }
+
+    /// Tells the observer, if any, about `event`; without one, the event is not even built.
+    @inline(__always)
+    func report(_ event: @autoclosure () -> WorkerEvent) {
+        if let observer { observer(event()) }
     }
 
     /// Runs until graceful shutdown (SIGTERM/SIGINT through the `ServiceGroup`) or task cancellation.
@@ -75,6 +107,7 @@ public final class Worker: Service {
                 "functions": "\(functions.keys.sorted())",
             ]
         )
+        report(.started)
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 if configuration.listens { group.addTask { await self.listenForNotifications() } }
@@ -87,7 +120,8 @@ public final class Worker: Service {
                         leaseDuration: self.configuration.leaseDuration,
                         connectionConfiguration: self.ownPool.configuration,
                         metrics: self.metrics,
-                        logger: self.logger
+                        logger: self.logger,
+                        observer: self.observer
                     ).run()
                 }
                 await fetchLoop()
@@ -98,6 +132,7 @@ public final class Worker: Service {
             self.beginShutdown()
         }
         await finish()
+        report(.stopped)
     }
 
     /// Stops claiming new jobs; `run()` then drains and returns.
@@ -118,11 +153,15 @@ public final class Worker: Service {
                 do {
                     let claimed = try await claimAndStart(limit: limit)
                     state.withLock { $0.claimSucceeded(requested: limit, claimed: claimed) }
+                    report(.claimed(count: claimed))
                 } catch {
                     lastError = error
                     state.withLock { $0.claimFailed() }
                 }
-            case .waitForSlot(let timeout), .waitForWork(let timeout):
+            case .waitForSlot(let timeout):
+                await wake.wait(timeout: timeout)
+            case .waitForWork(let timeout):
+                report(.idle)
                 await wake.wait(timeout: timeout)
             case .retry(let delay):
                 logger.warning(
@@ -200,9 +239,12 @@ public final class Worker: Service {
         for await event in listener.events() {
             switch event {
             case .listening:
+                report(.listening)
                 wake.signal()  // notifications may have been missed while disconnected
             case .notification(_, let queue):
-                if queues.contains(queue) { wake.signal() }
+                guard queues.contains(queue) else { break }
+                report(.wokeByNotification(queue: queue))
+                wake.signal()
             }
         }
         listener.stop()
@@ -221,6 +263,7 @@ public final class Worker: Service {
         let timeout = functions[job.function]?.options.timeout ?? .seconds(300)
         running.insert(job, timeout: timeout)
         state.withLock { $0.jobStarted() }
+        report(.jobStarted(id: job.id, function: job.function, attempt: job.attempt))
         // An unstructured task per job, on purpose: each must be cancellable on its own (timeout,
         // `offload.cancel`, shutdown deadline), which child tasks of a group are not. They are not
         // stray: `running` tracks each one and `drain()` waits for all of them.
@@ -256,6 +299,7 @@ public final class Worker: Service {
             if completion.isCompleted {
                 metrics.finished(function: job.function, runNanoseconds: (ContinuousClock.now - startedAt).saturatingNanoseconds, state: .completed)
                 logger.debug("job completed in its own transaction", metadata: job.logMetadata)
+                report(.jobFinished(id: job.id, attempt: job.attempt, state: .completed))
                 return
             }
             record(.completed(.init(jobID: job.id, attempt: job.attempt, result: result.map(PGJSON.init(rawJSON:)))), job: job, startedAt: startedAt)
@@ -264,7 +308,10 @@ public final class Worker: Service {
                 job: job, error: error, stopReason: running.stopReason(of: job.id, attempt: job.attempt),
                 options: function.options
             )
-            if completion.isCompleted { return }  // completed in its transaction, then threw: nothing to undo
+            if completion.isCompleted {  // completed in its transaction, then threw: nothing to undo
+                report(.jobFinished(id: job.id, attempt: job.attempt, state: .completed))
+                return
+            }
             logger.log(
                 level: settlement.state == .dead ? .warning : .debug,
                 "job attempt ended: \(settlement.state.rawValue)",

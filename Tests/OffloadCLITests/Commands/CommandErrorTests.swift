@@ -130,7 +130,7 @@ struct CommandErrorTests {
         try await admin.execute("SELECT pg_reload_conf()")
         // The reload is asynchronous: wait until the rule is in force.
         let wrong = ConnectionConfiguration("postgresql://\(user):not-it@127.0.0.1:\(cluster.port)/postgres")
-        let enforced = try await eventually(timeout: .seconds(10)) {
+        let enforced = try await eventually {
             do {
                 _ = try await Connection.connect(wrong)
                 return false

@@ -55,8 +55,8 @@ struct OutcomeWriterTests {
 
     let clock = ManualClock()
 
-    func writer(_ database: FakeDatabase, maxBatch: Int = 5_000) -> Writer {
-        let writer = Writer(maxBatch: maxBatch, logger: Logger(label: "test"), clock: clock) { batch in
+    func writer(_ database: FakeDatabase, maxBatch: Int = 5_000, written: Writer.Written? = nil) -> Writer {
+        let writer = Writer(maxBatch: maxBatch, logger: Logger(label: "test"), clock: clock, written: written) { batch in
             await Task.yield()  // a real write suspends: let a concurrent reader in
             try database.write(batch)
         }
@@ -168,6 +168,25 @@ struct OutcomeWriterTests {
         // Every write, the splitting ones included, still reported all six as unwritten.
         #expect(database.seenWhileWriting.allSatisfy { $0.sorted() == [1, 2, 3, 4, 5, 6] })
         #expect(writer.isEmpty)
+    }
+
+    /// The worker's observer hears of each outcome once its write committed, as it was recorded: not
+    /// after a write that failed, and a refused outcome as the dead settlement that replaced it.
+    @Test func reportsWhatEachWriteRecordedOnceItCommitted() async {
+        let database = FakeDatabase(failing: [1], rejected: [2])
+        let reported = Mutex<[(id: Int64, state: JobState, writtenBefore: Bool)]>([])
+        let writer = writer(database, maxBatch: 2) { outcomes in
+            let written = Set(database.written.map(\.jobID))
+            reported.withLock { $0 += outcomes.map { ($0.jobID, $0.state, written.contains($0.jobID)) } }
+        }
+        for id in 1...3 { writer.add(Self.completion(Int64(id))) }
+        #expect(await writer.writePending(retryUntil: clock.now) == false)
+        #expect(reported.withLock { $0.isEmpty })
+        #expect(await writer.writePending(retryUntil: nil))
+        let events = reported.withLock { $0 }
+        #expect(events.map(\.id) == [1, 2, 3])
+        #expect(events.map(\.state) == [.completed, .dead, .completed])
+        #expect(events.allSatisfy { $0.writtenBefore })
     }
 
     /// A reader running alongside the writer, failures included, never finds a job in neither list:

@@ -124,3 +124,30 @@ struct FixtureDatabase {
         try await pool.query("SELECT count(*) AS n FROM offload.workers").single(Int.self, "n")
     }
 }
+
+/// Waits until process `pid` has taken `signal`: it is no longer pending (the `ShdPnd:` and `SigPnd:`
+/// masks of /proc/PID/status), so its handler has run or is running. Returns false if it is still
+/// pending after `timeout`. Where there is no /proc (macOS), there is no way to see another process's
+/// pending signals: it waits a fixed 200 ms there and returns true.
+func waitUntilTaken(_ signal: Int32, by pid: pid_t, timeout: Duration = .seconds(60)) async throws -> Bool {
+    guard FileManager.default.fileExists(atPath: "/proc/self/status") else {
+        try await Task.sleep(for: .milliseconds(200))
+        return true
+    }
+    return try await eventually(timeout: timeout) { !isPending(signal, in: pid) }
+}
+
+/// Whether `signal` is pending for `pid`, process-wide or for one of its threads; false once it is gone.
+private func isPending(_ signal: Int32, in pid: pid_t) -> Bool {
+    let bit = UInt64(1) << UInt64(signal - 1)
+    var pending = false
+    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+    for status in ["/proc/\(pid)/status"] + tasks.map({ "/proc/\(pid)/task/\($0)/status" }) {
+        guard let text = try? String(contentsOfFile: status, encoding: .utf8) else { continue }
+        for line in text.split(separator: "\n") where line.hasPrefix("ShdPnd:") || line.hasPrefix("SigPnd:") {
+            let mask = UInt64(line.drop { $0 != ":" }.dropFirst().trimmingCharacters(in: .whitespaces), radix: 16) ?? 0
+            if mask & bit != 0 { pending = true }
+        }
+    }
+    return pending
+}
