@@ -7,7 +7,8 @@ public struct JobOptions: Sendable {
     public var queue: String?
     /// Lower runs first, from -100 to 100. Defaults to 0.
     public var priority: Int
-    /// When the job becomes runnable. Defaults to now. Mutually exclusive with `delay`.
+    /// When the job becomes runnable. Defaults to now; a time in the past also means now (the job
+    /// queues behind those already due). Mutually exclusive with `delay`.
     public var runAt: Date?
     /// How long from now until the job becomes runnable. Defaults to none.
     public var delay: Duration?
