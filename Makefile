@@ -16,7 +16,7 @@ SWIFT_FLAGS = --scratch-path $(SCRATCH_PATH) $(SWIFT_BUILD_FLAGS)
 BIN_PATH = $(shell $(SWIFT) build $(SWIFT_FLAGS) --show-bin-path)
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build test demo chaos local-start local-stop clean
+.PHONY: help deps build test demo chaos local-start local-stop clean format lint
 
 help: ## Show this list
 	@echo "Usage: make <target> [SWIFT_BUILD_FLAGS=...] [SCRATCH_PATH=...]"
@@ -28,7 +28,16 @@ deps: ## Install PostgreSQL and libpq if missing (apt-get as root on Debian; els
 build: deps ## Build everything (debug)
 	$(SWIFT) build $(SWIFT_FLAGS)
 
-test: deps ## Build, then run all tests against a throwaway PostgreSQL, or DATABASE_URL if set
+# The Swift sources swift-format checks (.swift-format); the generated migrations file opts out.
+FORMAT_PATHS = Package.swift Sources Tests Examples
+
+format: ## Format the Swift sources in place (.swift-format)
+	$(SWIFT) format --in-place --recursive --parallel $(FORMAT_PATHS)
+
+lint: ## Check that the Swift sources are formatted (make test runs it first; make format fixes it)
+	$(SWIFT) format lint --strict --recursive --parallel $(FORMAT_PATHS)
+
+test: deps lint ## Lint, build, then run all tests against a throwaway PostgreSQL, or DATABASE_URL if set
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
 	OFFLOAD_BIN="$(BIN_PATH)/offload" scripts/with-local-postgres.sh $(SWIFT) test $(SWIFT_FLAGS)
 

@@ -110,7 +110,8 @@ let package = Package(
         // The tools' planning without a database, and `offload bench --quick` end to end.
         .testTarget(name: "OffloadToolsTests", dependencies: ["OffloadTools"], swiftSettings: strictSettings),
         // LocalCluster's settings without a server, and real starts (needs the PostgreSQL server programs).
-        .testTarget(name: "OffloadLocalPostgresTests", dependencies: ["OffloadLocalPostgres"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "OffloadLocalPostgresTests", dependencies: ["OffloadLocalPostgres"], swiftSettings: strictSettings),
         // Real `offload fixture-worker` processes: killed, terminated, chaos (needs the built `offload`).
         .testTarget(
             name: "ProcessTests",

@@ -1,9 +1,9 @@
 import CLibPQ
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// One libpq connection (`PGconn*`), freed with `PQfinish` in `deinit`.
@@ -32,8 +32,8 @@ public final class PQConnection: @unchecked Sendable {
         let cKeywords = keywords.map { strdup($0) }
         let cValues = values.map { strdup($0) }
         defer {
-            cKeywords.forEach { free($0) }
-            cValues.forEach { free($0) }
+            for pointer in cKeywords { free(pointer) }
+            for pointer in cValues { free(pointer) }
         }
         var keywordPointers = cKeywords.map { UnsafePointer($0) } + [nil]
         var valuePointers = cValues.map { UnsafePointer($0) } + [nil]
@@ -103,7 +103,7 @@ public final class PQConnection: @unchecked Sendable {
         _ values: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> T
     ) -> T {
         let copies: [UnsafeMutablePointer<CChar>?] = values.map { value in value.map { strdup($0) } }
-        defer { copies.forEach { free($0) } }
+        defer { for copy in copies { free(copy) } }
         let pointers = copies.map { UnsafePointer($0) }
         return pointers.withUnsafeBufferPointer { body($0.baseAddress) }
     }

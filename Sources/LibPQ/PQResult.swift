@@ -68,7 +68,8 @@ public final class PQResult {
         func field(_ code: UInt8) -> String? {
             PQresultErrorField(handle, Int32(code)).map { String(cString: $0) }
         }
-        let message = field(UInt8(ascii: "M")) ?? String(cString: PQresultErrorMessage(handle)).trimmingTrailingWhitespace()
+        let message =
+            field(UInt8(ascii: "M")) ?? String(cString: PQresultErrorMessage(handle)).trimmingTrailingWhitespace()
         return PQServerError(
             sqlState: field(UInt8(ascii: "C")),
             message: message,

@@ -67,10 +67,14 @@ package struct DatabaseOptions: ParsableArguments {
             reason.removeFirst(prefix.count)
         }
         let lines = reason.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
-        var message = "cannot connect to PostgreSQL at \(target) (from \(source)):\n  " + lines.joined(separator: "\n  ")
+        var message =
+            "cannot connect to PostgreSQL at \(target) (from \(source)):\n  " + lines.joined(separator: "\n  ")
         let hints: [(phrase: String, hint: String)] = [
             ("password authentication failed", "check the user name and password in \(source)"),
-            ("no password supplied", "the server wants a password: add it to \(source) (postgres://user:password@host/db) or to ~/.pgpass"),
+            (
+                "no password supplied",
+                "the server wants a password: add it to \(source) (postgres://user:password@host/db) or to ~/.pgpass"
+            ),
             ("Connection refused", "is PostgreSQL running there? `offload local start` runs one for development"),
             ("does not exist", "check the database and user names in \(source)"),
             ("timeout expired", "the server did not answer in time: check the host, port and firewall"),

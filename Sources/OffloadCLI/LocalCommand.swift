@@ -65,7 +65,8 @@ extension LocalCommand {
         func run() async throws {
             let cluster = try await options.cluster()
             if let requested = cluster.requestedDirectory {
-                printError("The server's user cannot reach \(requested); the cluster lives in \(cluster.directory) instead")
+                printError(
+                    "The server's user cannot reach \(requested); the cluster lives in \(cluster.directory) instead")
             }
             let outcome = try await cluster.start(timeout: .seconds(timeout))
             if outcome.created { printError("Created a PostgreSQL cluster in \(cluster.dataDirectory)") }
@@ -106,7 +107,8 @@ extension LocalCommand {
             let cluster = try await options.cluster()
             let status = try await cluster.status()
             let state = status.isRunning ? "running" : status.isInitialized ? "stopped" : "not created"
-            print("""
+            print(
+                """
                 status:    \(state)
                 url:       \(status.url)
                 data dir:  \(cluster.dataDirectory)

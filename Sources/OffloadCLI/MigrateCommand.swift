@@ -30,10 +30,16 @@ struct MigrateCommand: AsyncParsableCommand {
             for migration in migrator.migrations {
                 let record = applied[migration.version]
                 let state = record == nil ? "pending" : (record?.checksum == migration.checksum ? "applied" : "CHANGED")
-                rows.append([String(migration.version), migration.name, state, record.map { HumanFormat.timestamp($0.appliedAt) } ?? ""])
+                rows.append([
+                    String(migration.version), migration.name, state,
+                    record.map { HumanFormat.timestamp($0.appliedAt) } ?? "",
+                ])
             }
             for unknown in schema.unknown {
-                rows.append([String(unknown.version), unknown.name, "unknown to this build", HumanFormat.timestamp(unknown.appliedAt)])
+                rows.append([
+                    String(unknown.version), unknown.name, "unknown to this build",
+                    HumanFormat.timestamp(unknown.appliedAt),
+                ])
             }
             print(TextTable.render(rows, rightAligned: [0]))
             return

@@ -6,7 +6,8 @@ import ArgumentParser
 /// embeds them as they are, or lists ``operatorCommands`` among its own root command's subcommands.
 /// The `offload` executable adds the development tools (bench, chaos, fixture-worker) from a target
 /// of their own, so none of that code reaches an app.
-@available(macOS 10.15, macCatalyst 13, iOS 13, tvOS 13, watchOS 6, *)  // lets ArgumentParser pick its async entry point
+// The availability lets ArgumentParser pick its async entry point.
+@available(macOS 10.15, macCatalyst 13, iOS 13, tvOS 13, watchOS 6, *)
 public struct OffloadCommand: OffloadRootCommand {
     /// The commands that operate a queue, for an app's own root command.
     public static let operatorCommands: [any ParsableCommand.Type] = [

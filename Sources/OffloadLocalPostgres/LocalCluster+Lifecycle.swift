@@ -62,8 +62,9 @@ extension LocalCluster {
         let result = try await account.run(
             binaries.pgCtl, ["stop", "-D", dataDirectory, "-m", "fast", "-w", "-t", "60"], in: directory)
         guard result.succeeded else {
-            throw LocalClusterError(.commandFailed, "pg_ctl could not stop the server in \(dataDirectory).",
-                                    detail: result.output)
+            throw LocalClusterError(
+                .commandFailed, "pg_ctl could not stop the server in \(dataDirectory).",
+                detail: result.output)
         }
         return true
     }
@@ -109,8 +110,9 @@ extension LocalCluster {
                 + (isEphemeral ? ["--no-sync"] : []),
             in: directory)
         guard result.succeeded else {
-            throw LocalClusterError(.commandFailed, "initdb could not create the cluster in \(dataDirectory).",
-                                    detail: result.output)
+            throw LocalClusterError(
+                .commandFailed, "initdb could not create the cluster in \(dataDirectory).",
+                detail: result.output)
         }
         return true
     }

@@ -43,7 +43,7 @@ extension LocalCluster {
         if moved.isInitialized { return moved }
         // No user to run the server yet: `start` creates one, with the folder asked for.
         guard let account = try? await ServerAccount.resolve(dataDirectory: dataDirectory, create: false),
-              account.user != nil
+            account.user != nil
         else { return self }
         return await account.canReach(Self.deepestExistingAncestor(of: directory)) ? self : moved
     }

@@ -12,9 +12,9 @@ extension LocalCluster {
 
     /// The longest Unix socket path the OS accepts (`sizeof(sun_path) - 1`).
     #if os(Linux)
-    static let maximumSocketPathLength = 107
+        static let maximumSocketPathLength = 107
     #else
-    static let maximumSocketPathLength = 103
+        static let maximumSocketPathLength = 103
     #endif
 
     /// Whether the socket path for `port` fits in a `sockaddr_un`.

@@ -1,9 +1,9 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The account that runs the PostgreSQL programs.
@@ -71,8 +71,10 @@ struct ServerAccount: Sendable {
         // No home and no login shell: the user exists only to own the cluster folder.
         let result = try await Subprocess.run(
             useradd,
-            ["--system", "--user-group", "--no-create-home", "--home-dir", "/nonexistent",
-             "--shell", "/usr/sbin/nologin", name])
+            [
+                "--system", "--user-group", "--no-create-home", "--home-dir", "/nonexistent",
+                "--shell", "/usr/sbin/nologin", name,
+            ])
         // 9 = the user appeared meanwhile (another start racing us); that is fine.
         guard result.succeeded || result.status == 9 else {
             throw LocalClusterError(

@@ -24,9 +24,10 @@ package enum Subprocess {
     ) async throws -> SubprocessResult {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(with: Result {
-                    try runBlocking(executable, arguments, in: directory, environment: environment)
-                })
+                continuation.resume(
+                    with: Result {
+                        try runBlocking(executable, arguments, in: directory, environment: environment)
+                    })
             }
         }
     }
@@ -80,17 +81,17 @@ package enum Subprocess {
         _ executable: String, _ arguments: [String]
     ) throws -> (executable: String, arguments: [String]) {
         #if os(Linux)
-        let searchPath = "/bin:/usr/bin:" + (ProcessInfo.processInfo.environment["PATH"] ?? "")
-        guard let bash = which("bash", searchPath: searchPath) else {
-            throw LocalClusterError(.commandFailed, "bash is needed to start PostgreSQL in the background.")
-        }
-        let script = #"""
-            for fd in /proc/$$/fd/*; do n=${fd##*/}; if [ "$n" -gt 2 ]; then eval "exec $n>&-"; fi; done
-            exec "$@"
-            """#
-        return (bash, ["-c", script, "bash", executable] + arguments)
+            let searchPath = "/bin:/usr/bin:" + (ProcessInfo.processInfo.environment["PATH"] ?? "")
+            guard let bash = which("bash", searchPath: searchPath) else {
+                throw LocalClusterError(.commandFailed, "bash is needed to start PostgreSQL in the background.")
+            }
+            let script = #"""
+                for fd in /proc/$$/fd/*; do n=${fd##*/}; if [ "$n" -gt 2 ]; then eval "exec $n>&-"; fi; done
+                exec "$@"
+                """#
+            return (bash, ["-c", script, "bash", executable] + arguments)
         #else
-        return (executable, arguments)
+            return (executable, arguments)
         #endif
     }
 

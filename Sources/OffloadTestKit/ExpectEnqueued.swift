@@ -21,14 +21,16 @@ public func expectEnqueued(
     line: Int = #line
 ) async throws -> JobRow {
     let expected = try PGJSON(arguments)
-    let found = try await database.query("""
+    let found = try await database.query(
+        """
         SELECT id
         FROM offload.jobs
         WHERE function = \(function)
           AND args = \(expected)::jsonb
         ORDER BY id
         LIMIT 1
-        """).rows.first
+        """
+    ).rows.first
     if let found, let job = try await JobRow.find(try found.decode(Int64.self, "id"), in: database) { return job }
     throw try await EnqueuedJobNotFound(
         wanted: "a job of \"\(function)\" with arguments \(expected.text)", location: "\(fileID):\(line)", in: database
@@ -48,7 +50,8 @@ public func expectEnqueued<Arguments: JobArguments>(
     fileID: String = #fileID,
     line: Int = #line
 ) async throws -> JobRow {
-    try await expectEnqueued(function: Arguments.function, matching: arguments, in: database, fileID: fileID, line: line)
+    try await expectEnqueued(
+        function: Arguments.function, matching: arguments, in: database, fileID: fileID, line: line)
 }
 
 /// Checks that a job of `function` was enqueued whose arguments, decoded as `Arguments`, satisfy
@@ -69,15 +72,17 @@ public func expectEnqueued<Arguments: Decodable>(
     line: Int = #line,
     matching predicate: (Arguments) throws -> Bool
 ) async throws -> JobRow {
-    let candidates = try await database.query("""
+    let candidates = try await database.query(
+        """
         SELECT id, args
         FROM offload.jobs
         WHERE function = \(function)
         ORDER BY id
-        """).rows
+        """
+    ).rows
     for row in candidates {
         guard let arguments = try? PGJSON.decode(Arguments.self, from: try row.decode(String.self, "args")),
-              try predicate(arguments)
+            try predicate(arguments)
         else { continue }
         if let job = try await JobRow.find(try row.decode(Int64.self, "id"), in: database) { return job }
     }

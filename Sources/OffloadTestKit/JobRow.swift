@@ -18,20 +18,24 @@ public struct JobRow: Sendable {
 
     /// Reads every job, in id order.
     public static func all(_ database: some Queryable) async throws -> [JobRow] {
-        try await database.query("""
+        try await database.query(
+            """
             SELECT id, function, queue, state, attempt, max_attempts, args, result, errors, run_at, event_id
             FROM offload.jobs
             ORDER BY id
-            """).rows.map(JobRow.init(row:))
+            """
+        ).rows.map(JobRow.init(row:))
     }
 
     /// Reads one job.
     public static func find(_ id: Int64, in database: some Queryable) async throws -> JobRow? {
-        try await database.query("""
+        try await database.query(
+            """
             SELECT id, function, queue, state, attempt, max_attempts, args, result, errors, run_at, event_id
             FROM offload.jobs
             WHERE id = \(id)
-            """).rows.first.map(JobRow.init(row:))
+            """
+        ).rows.first.map(JobRow.init(row:))
     }
 
     init(row: Row) throws {

@@ -68,7 +68,8 @@ public enum OffloadTestDatabase {
     }
 
     private static func drop(_ name: String, using admin: Connection) async throws {
-        try await admin.execute(Query(unsafeSQL: "DROP DATABASE IF EXISTS \(try await admin.quoteIdentifier(name)) WITH (FORCE)"))
+        try await admin.execute(
+            Query(unsafeSQL: "DROP DATABASE IF EXISTS \(try await admin.quoteIdentifier(name)) WITH (FORCE)"))
     }
 }
 
@@ -86,14 +87,17 @@ actor TemplateDatabase {
         // Serialise test processes creating the same template.
         try await admin.execute("SELECT pg_advisory_lock(8151126001)")
         defer { Task { [admin] in _ = try? await admin.execute("SELECT pg_advisory_unlock(8151126001)") } }
-        let exists = try await admin.query("SELECT count(*) AS n FROM pg_database WHERE datname = \(name)").single(Int.self, "n") > 0
+        let exists =
+            try await admin.query("SELECT count(*) AS n FROM pg_database WHERE datname = \(name)").single(Int.self, "n")
+            > 0
         if !exists {
             let building = name + "_building"
             let quotedBuilding = try await admin.quoteIdentifier(building)
             try await admin.execute(Query(unsafeSQL: "DROP DATABASE IF EXISTS \(quotedBuilding) WITH (FORCE)"))
             try await admin.execute(Query(unsafeSQL: "CREATE DATABASE \(quotedBuilding)"))
             try await Migrator().migrate(server.withDatabase(building))
-            try await admin.execute(Query(unsafeSQL: "ALTER DATABASE \(quotedBuilding) RENAME TO \(try await admin.quoteIdentifier(name))"))
+            try await admin.execute(
+                Query(unsafeSQL: "ALTER DATABASE \(quotedBuilding) RENAME TO \(try await admin.quoteIdentifier(name))"))
         }
         created = name
         return name

@@ -39,7 +39,8 @@ public struct OffloadTestRoles: Sendable {
     ) async throws -> T {
         let owner = try await Connection.connect(configuration)
         try await owner.executeUnsafeScript(try String(contentsOf: script, encoding: .utf8))
-        let roles = OffloadTestRoles(configuration: configuration, suffix: String(UInt32.random(in: 0...UInt32.max), radix: 16))
+        let roles = OffloadTestRoles(
+            configuration: configuration, suffix: String(UInt32.random(in: 0...UInt32.max), radix: 16))
         try await owner.execute(Query(unsafeSQL: "CREATE ROLE \(roles.enqueuer) LOGIN IN ROLE offload_enqueuer"))
         try await owner.execute(Query(unsafeSQL: "CREATE ROLE \(roles.worker) LOGIN IN ROLE offload_worker"))
         try await owner.execute(Query(unsafeSQL: "CREATE ROLE \(roles.monitor) LOGIN IN ROLE offload_monitor"))

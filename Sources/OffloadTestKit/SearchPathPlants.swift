@@ -24,11 +24,12 @@ public enum SearchPathPlants {
         /// A function that delegates to pg_catalog's of the same name.
         public static func function(_ name: String, _ arguments: [String], returns: String) -> Plant {
             let call = "pg_catalog.\(name)(\(arguments.indices.map { "$\($0 + 1)" }.joined(separator: ", ")))"
-            let body = switch returns {
-            case "void": "PERFORM \(call);"
-            case let setOf where setOf.hasPrefix("SETOF"): "RETURN QUERY SELECT * FROM \(call);"
-            default: "RETURN \(call);"
-            }
+            let body =
+                switch returns {
+                case "void": "PERFORM \(call);"
+                case let setOf where setOf.hasPrefix("SETOF"): "RETURN QUERY SELECT * FROM \(call);"
+                default: "RETURN \(call);"
+                }
             return Plant(signature: "\(name)(\(arguments.joined(separator: ", ")))", returns: returns, body: body)
         }
     }
@@ -94,7 +95,10 @@ public enum SearchPathPlants {
         .function("nextval", ["regclass"], returns: "bigint"),
         .function("date_trunc", ["text", "timestamptz"], returns: "timestamptz"),
         .function("jsonb_build_array", ["jsonb"], returns: "jsonb"),
-        .function("jsonb_build_object", ["text", "timestamptz", "text", "integer", "text", "text", "text", "text", "text", "text"], returns: "jsonb"),
+        .function(
+            "jsonb_build_object",
+            ["text", "timestamptz", "text", "integer", "text", "text", "text", "text", "text", "text"], returns: "jsonb"
+        ),
         .function("pg_postmaster_start_time", [], returns: "timestamptz"),
         .function("pg_try_advisory_lock", ["bigint"], returns: "boolean"),
         .function("clock_timestamp", [], returns: "timestamptz"),
@@ -103,7 +107,8 @@ public enum SearchPathPlants {
         .function("txid_snapshot_xmin", ["txid_snapshot"], returns: "bigint"),
         .function("generate_series", ["integer", "integer"], returns: "SETOF integer"),
         Plant(
-            signature: "make_interval(years integer DEFAULT 0, months integer DEFAULT 0, weeks integer DEFAULT 0, days integer DEFAULT 0, hours integer DEFAULT 0, mins integer DEFAULT 0, secs double precision DEFAULT 0)",
+            signature:
+                "make_interval(years integer DEFAULT 0, months integer DEFAULT 0, weeks integer DEFAULT 0, days integer DEFAULT 0, hours integer DEFAULT 0, mins integer DEFAULT 0, secs double precision DEFAULT 0)",
             returns: "interval",
             body: "RETURN pg_catalog.make_interval(years, months, weeks, days, hours, mins, secs);"
         ),

@@ -203,8 +203,11 @@ public final class WorkerEvents: Sendable {
                     // and fails the waiter only if no event got there first (one removal wins). At
                     // most 68 years: a `Duration` can say more than Dispatch can.
                     let nanoseconds = max(0, min(timeout.saturatingNanoseconds, Int64(Int32.max) * 1_000_000_000))
-                    DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(nanoseconds))) { [weak self] in
-                        self?.give(up: id) { seen in WorkerEventsTimeout(location: location, timeout: timeout, seen: seen) }
+                    DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(nanoseconds))) {
+                        [weak self] in
+                        self?.give(up: id) { seen in
+                            WorkerEventsTimeout(location: location, timeout: timeout, seen: seen)
+                        }
                     }
                 }
             }
@@ -233,7 +236,10 @@ public struct WorkerEventsTimeout: Error, CustomStringConvertible {
     public var description: String {
         let shown = seen.suffix(40).map(\.description)
         let omitted = seen.count > shown.count ? "… (\(seen.count - shown.count) earlier), " : ""
-        let events = seen.isEmpty ? "nothing (was the worker created with these events, and running?)" : omitted + shown.joined(separator: ", ")
+        let events =
+            seen.isEmpty
+            ? "nothing (was the worker created with these events, and running?)"
+            : omitted + shown.joined(separator: ", ")
         return "no matching worker event within \(timeout) (the wait at \(location)); the worker reported: \(events)"
     }
 }

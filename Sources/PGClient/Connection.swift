@@ -69,7 +69,8 @@ public actor Connection: Queryable {
             } catch let error as PQConnectError {
                 throw PGError(.connectionFailed, "cannot connect to PostgreSQL: \(configuration.scrub(error.message))")
             }
-            let setup = pq.executeScript("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET client_min_messages = 'warning'")
+            let setup = pq.executeScript(
+                "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET client_min_messages = 'warning'")
             if let error = setup.error { throw PGError(.connectionFailed, "session setup failed: \(error.message)") }
             for (name, value) in parameters {
                 // Binds, so a value is never spliced into SQL. pg_catalog-qualified: the search path

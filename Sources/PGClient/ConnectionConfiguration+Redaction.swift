@@ -68,7 +68,8 @@ extension ConnectionConfiguration {
                 let name = String(parameter[..<equals])
                 if (name.removingPercentEncoding ?? name).lowercased().contains("password") {
                     let value = text[text.index(after: equals)..<end]
-                    spans.append(PasswordSpan(range: value.startIndex..<value.endIndex, secrets: withDecoded(String(value))))
+                    spans.append(
+                        PasswordSpan(range: value.startIndex..<value.endIndex, secrets: withDecoded(String(value))))
                 }
             }
             index = end < text.endIndex ? text.index(after: end) : end
@@ -116,7 +117,9 @@ extension ConnectionConfiguration {
             var probe = index
             while probe < text.endIndex, text[probe].isWhitespace { probe = text.index(after: probe) }
             guard probe < text.endIndex, text[probe] != "'" else { return false }
-            while probe < text.endIndex, !text[probe].isWhitespace, text[probe] != "=" { probe = text.index(after: probe) }
+            while probe < text.endIndex, !text[probe].isWhitespace, text[probe] != "=" {
+                probe = text.index(after: probe)
+            }
             while probe < text.endIndex, text[probe].isWhitespace { probe = text.index(after: probe) }
             return probe == text.endIndex || text[probe] != "="
         }
@@ -124,7 +127,9 @@ extension ConnectionConfiguration {
             skipSpaces()
             guard index < text.endIndex else { break }
             let keywordStart = index
-            while index < text.endIndex, !text[index].isWhitespace, text[index] != "=" { index = text.index(after: index) }
+            while index < text.endIndex, !text[index].isWhitespace, text[index] != "=" {
+                index = text.index(after: index)
+            }
             let keyword = text[keywordStart..<index]
             skipSpaces()
             guard index < text.endIndex, text[index] == "=" else { continue }  // libpq: missing "="

@@ -48,7 +48,8 @@ public struct ConnectionConfiguration: Sendable {
         if !target.isEmpty, text.contains(target) { text = text.replacingOccurrences(of: target, with: redactedTarget) }
         // Longest first, so that a password is replaced whole before any piece of it.
         let secrets = Self.passwordSpans(in: target).flatMap(\.secrets)
-        for secret in Set(secrets).sorted(by: { $0.count > $1.count }) where secret.count >= 3 || secret.hasSuffix("@") && secret.count >= 2 {
+        for secret in Set(secrets).sorted(by: { $0.count > $1.count })
+        where secret.count >= 3 || secret.hasSuffix("@") && secret.count >= 2 {
             text = text.replacingOccurrences(of: secret, with: "***")
         }
         return text

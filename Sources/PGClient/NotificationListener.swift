@@ -25,7 +25,9 @@ public final class NotificationListener: Sendable {
     private let wakePipe: (read: Int32, write: Int32)
 
     /// Prepares a listener for `channels`; nothing connects until `events()` is called.
-    public init(_ configuration: ConnectionConfiguration, channels: [String], logger: Logger = Logger(label: "offload.listener")) {
+    public init(
+        _ configuration: ConnectionConfiguration, channels: [String], logger: Logger = Logger(label: "offload.listener")
+    ) {
         self.configuration = configuration
         self.channels = channels
         self.logger = logger
@@ -71,10 +73,12 @@ public final class NotificationListener: Sendable {
                 continuation.yield(.listening)
                 receive(on: connection, into: continuation)
                 if !stopped.load(ordering: .acquiring) {
-                    logger.warning("LISTEN connection lost; reconnecting", metadata: ["reason": "\(connection.errorMessage)"])
+                    logger.warning(
+                        "LISTEN connection lost; reconnecting", metadata: ["reason": "\(connection.errorMessage)"])
                 }
             } catch {
-                logger.warning("LISTEN connection failed; retrying in \(backoffSeconds)s", metadata: ["error": "\(error)"])
+                logger.warning(
+                    "LISTEN connection failed; retrying in \(backoffSeconds)s", metadata: ["error": "\(error)"])
                 _ = PQSocket.waitReadable(wakePipe.read, timeoutMilliseconds: Int32(backoffSeconds * 1000))
                 backoffSeconds = min(backoffSeconds * 2, 5)
             }
@@ -84,7 +88,9 @@ public final class NotificationListener: Sendable {
     private func connectAndListen() throws -> PQConnection {
         let connection: PQConnection
         do {
-            connection = try PQConnection(target: configuration.target, defaults: configuration.libpqDefaults, overrides: configuration.libpqOverrides)
+            connection = try PQConnection(
+                target: configuration.target, defaults: configuration.libpqDefaults,
+                overrides: configuration.libpqOverrides)
         } catch {
             throw PGError(.connectionFailed, "cannot connect to PostgreSQL: \(configuration.scrub(error.message))")
         }

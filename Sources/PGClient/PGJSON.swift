@@ -62,7 +62,7 @@ public struct PGJSON: PGEncodable {
     /// path; when the text is in fact valid JSON, say so and point at the numbers that fit no integer.
     static func describe(_ error: DecodingError, text: String) -> String {
         guard case .dataCorrupted(let context) = error, context.codingPath.isEmpty,
-              let tree = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+            let tree = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
         else { return error.readableDescription }
         var suspects: [String] = []
         findNonIntegers(tree, path: "$", into: &suspects)
@@ -71,7 +71,8 @@ public struct PGJSON: PGEncodable {
             message += " (\(context.debugDescription))"
         } else {
             let shown = suspects.prefix(5).joined(separator: ", ")
-            message += "; numbers that fit no integer type (too large, or with a fraction), one of which is probably declared as an integer: \(shown)"
+            message +=
+                "; numbers that fit no integer type (too large, or with a fraction), one of which is probably declared as an integer: \(shown)"
         }
         return message
     }
@@ -82,7 +83,9 @@ public struct PGJSON: PGEncodable {
         case let object as [String: Any]:
             for key in object.keys.sorted() { findNonIntegers(object[key]!, path: "\(path).\(key)", into: &found) }
         case let array as [Any]:
-            for (index, element) in array.enumerated() { findNonIntegers(element, path: "\(path)[\(index)]", into: &found) }
+            for (index, element) in array.enumerated() {
+                findNonIntegers(element, path: "\(path)[\(index)]", into: &found)
+            }
         case let number as NSNumber:
             // true and false are 1 and 0 here: whole numbers, never suspects.
             if Int64(exactly: number.doubleValue) == nil { found.append("\(path) = \(number.stringValue)") }

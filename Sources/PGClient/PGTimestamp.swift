@@ -12,7 +12,10 @@ extension Date: PGEncodable, PGDecodable {
         let totalMicros = (timeIntervalSince1970 * 1_000_000).rounded()
         // PostgreSQL's timestamptz range starts in 4714 BC; the end is capped below Int64 microseconds.
         guard totalMicros.isFinite, totalMicros > -210_866_803_200e6, totalMicros < 9.2e18 else {
-            throw PGError(.encoding, "the date \(timeIntervalSince1970) seconds from 1970 is out of range for PostgreSQL (4713 BC to 294276 AD)")
+            throw PGError(
+                .encoding,
+                "the date \(timeIntervalSince1970) seconds from 1970 is out of range for PostgreSQL (4713 BC to 294276 AD)"
+            )
         }
         let micros = Int64(totalMicros)
         let microsPerDay: Int64 = 86_400_000_000
@@ -124,9 +127,9 @@ enum PGTimestampParser {
             return true
         }
         guard var year = number(maxDigits: 9), expect("-"), let month = number(maxDigits: 2), expect("-"),
-              let day = number(maxDigits: 2), expect(" ") || expect("T"),
-              let hour = number(maxDigits: 2), expect(":"), let minute = number(maxDigits: 2), expect(":"),
-              let second = number(maxDigits: 2)
+            let day = number(maxDigits: 2), expect(" ") || expect("T"),
+            let hour = number(maxDigits: 2), expect(":"), let minute = number(maxDigits: 2), expect(":"),
+            let second = number(maxDigits: 2)
         else { return nil }
         var micros: Int64 = 0
         if expect(".") {
@@ -181,7 +184,7 @@ struct TimestampFields {
             return "\(CivilCalendar.monthNames[Int(month) - 1]) \(year) has \(daysInMonth) days, not \(day)"
         }
         guard hour < 24 || (hour == 24 && minute == 0 && second == 0 && micros == 0),
-              minute < 60, second <= 60
+            minute < 60, second <= 60
         else {
             func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
             return "\(two(hour)):\(two(minute)):\(two(second)) is not a time of day"
@@ -236,7 +239,9 @@ enum CivilCalendar {
 
     /// 28 to 31.
     static func daysInMonth(year: Int64, month: Int64) -> Int64 {
-        let next = month == 12 ? daysSinceEpoch(year: year + 1, month: 1, day: 1) : daysSinceEpoch(year: year, month: month + 1, day: 1)
+        let next =
+            month == 12
+            ? daysSinceEpoch(year: year + 1, month: 1, day: 1) : daysSinceEpoch(year: year, month: month + 1, day: 1)
         return next - daysSinceEpoch(year: year, month: month, day: 1)
     }
 

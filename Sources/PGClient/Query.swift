@@ -83,7 +83,8 @@ public struct Query: Sendable, ExpressibleByStringInterpolation, CustomStringCon
             } catch {
                 binds.append(nil)
                 if encodingError == nil {
-                    encodingError = error as? PGError
+                    encodingError =
+                        error as? PGError
                         ?? PGError(.encoding, "cannot encode parameter $\(binds.count): \(error)")
                 }
             }

@@ -5,7 +5,8 @@ import OffloadTools
 /// The `offload` executable: OffloadCLI's operator commands, which apps embed as they are, plus the
 /// development tools (bench, chaos, fixture-worker) that only this binary carries.
 @main
-@available(macOS 10.15, macCatalyst 13, iOS 13, tvOS 13, watchOS 6, *)  // lets ArgumentParser pick its async entry point
+// The availability lets ArgumentParser pick its async entry point.
+@available(macOS 10.15, macCatalyst 13, iOS 13, tvOS 13, watchOS 6, *)
 struct OffloadExecutable: OffloadRootCommand {
     static let configuration = CommandConfiguration(
         commandName: OffloadCommand.configuration.commandName,

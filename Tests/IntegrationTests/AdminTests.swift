@@ -34,7 +34,8 @@ struct AdminTests {
         try await OffloadTestDatabase.with { pool async throws in
             let offload = Offload(pool: pool)
             let id = try await offload.enqueue(
-                Greet(name: "Zoë"), options: JobOptions(queue: "mail", priority: -3, maxAttempts: 2, uniqueKey: "k", tags: ["t1"])
+                Greet(name: "Zoë"),
+                options: JobOptions(queue: "mail", priority: -3, maxAttempts: 2, uniqueKey: "k", tags: ["t1"])
             )
             try await makeDead(id, pool: pool, messages: ["first\nsecond line", "again"])
             let job = try #require(try await offload.job(id: id))
@@ -87,7 +88,8 @@ struct AdminTests {
             let offload = Offload(pool: pool)
             let mailOld = try await offload.enqueue(Greet(name: "old"), options: JobOptions(queue: "mail"))
             let mailNew = try await offload.enqueue(Greet(name: "new"), options: JobOptions(queue: "mail"))
-            let otherFunction = try await offload.enqueue(function: "other", arguments: Greet(name: "x"), options: JobOptions(queue: "mail"))
+            let otherFunction = try await offload.enqueue(
+                function: "other", arguments: Greet(name: "x"), options: JobOptions(queue: "mail"))
             let otherQueue = try await offload.enqueue(Greet(name: "y"), options: JobOptions(queue: "default"))
             let alive = try await offload.enqueue(Greet(name: "z"), options: JobOptions(queue: "mail"))
             try await makeDead(mailOld, pool: pool, finishedAgo: "3 hours")
@@ -111,7 +113,8 @@ struct AdminTests {
             for untouched in [mailOld, otherFunction, otherQueue] { #expect(byID[untouched]?.state == .dead) }
             #expect(byID[alive]?.queue == "mail")
 
-            let since = try await offload.retryDeadJobs(DeadJobFilter(diedSince: .date(Date().addingTimeInterval(-7200))))
+            let since = try await offload.retryDeadJobs(
+                DeadJobFilter(diedSince: .date(Date().addingTimeInterval(-7200))))
             #expect(Set(since.retried.map(\.id)) == [otherFunction, otherQueue])
             let rest = try await offload.retryDeadJobs()
             #expect(rest.retried.map(\.id) == [mailOld])
@@ -144,23 +147,29 @@ struct AdminTests {
             let waiting = try await offload.enqueue(Greet(name: "a"))
             let running = try await offload.enqueue(Greet(name: "b"))
             let dead = try await offload.enqueue(Greet(name: "c"))
-            try await pool.execute("UPDATE offload.jobs SET state = 'running', attempt = 1, worker_id = 'w' WHERE id = \(running)")
+            try await pool.execute(
+                "UPDATE offload.jobs SET state = 'running', attempt = 1, worker_id = 'w' WHERE id = \(running)")
             try await makeDead(dead, pool: pool)
             let results = try await offload.cancelJobs([waiting, running, dead, 424_242, waiting])
-            #expect(results == [
-                JobCancellation(jobID: waiting, outcome: .cancelled),
-                JobCancellation(jobID: running, outcome: .cancelRequested),
-                JobCancellation(jobID: dead, outcome: .alreadyFinished(.dead)),
-                JobCancellation(jobID: 424_242, outcome: .notFound),
-            ])
-            #expect(try await offload.cancelJobs([waiting]) == [JobCancellation(jobID: waiting, outcome: .alreadyFinished(.cancelled))])
+            #expect(
+                results == [
+                    JobCancellation(jobID: waiting, outcome: .cancelled),
+                    JobCancellation(jobID: running, outcome: .cancelRequested),
+                    JobCancellation(jobID: dead, outcome: .alreadyFinished(.dead)),
+                    JobCancellation(jobID: 424_242, outcome: .notFound),
+                ])
+            #expect(
+                try await offload.cancelJobs([waiting]) == [
+                    JobCancellation(jobID: waiting, outcome: .alreadyFinished(.cancelled))
+                ])
         }
     }
 
     @Test func pruneDeletesOnlyOldFinishedJobsOfTheGivenStatesInBatches() async throws {
         try await OffloadTestDatabase.with { pool async throws in
             let offload = Offload(pool: pool)
-            try await pool.execute("""
+            try await pool.execute(
+                """
                 INSERT INTO offload.jobs (function, state, finished_at)
                 SELECT 'f', s.state::offload.job_state, now() - s.age
                 FROM (VALUES ('completed', interval '8 days'), ('cancelled', interval '8 days'), ('dead', interval '8 days'),
@@ -184,13 +193,16 @@ struct AdminTests {
             try await offload.enqueue(Greet(name: "later"), options: JobOptions(delay: .seconds(600)))
             let dead = try await offload.enqueue(Greet(name: "dead"), options: JobOptions(queue: "mail"))
             try await makeDead(dead, pool: pool)
-            try await pool.execute("UPDATE offload.jobs SET run_at = now() - interval '90 seconds' WHERE args->>'name' = 'now'")
+            try await pool.execute(
+                "UPDATE offload.jobs SET run_at = now() - interval '90 seconds' WHERE args->>'name' = 'now'")
             // Only completions: shows with its rate although nothing waits.
-            try await pool.execute("""
+            try await pool.execute(
+                """
                 INSERT INTO offload.jobs (queue, function, state, finished_at)
                 SELECT 'reports', 'nightly', 'completed', now() FROM generate_series(1, 9)
                 """)
-            try await pool.execute("""
+            try await pool.execute(
+                """
                 INSERT INTO offload.workers (id, hostname, pid, queues, concurrency, started_at, heartbeat_at)
                 VALUES ('w1', 'host', 42, '{default,mail}', 10, now() - interval '1 hour', now()),
                        ('gone', 'host', 43, '{default}', 10, now() - interval '1 hour', now() - interval '5 minutes')
@@ -212,9 +224,12 @@ struct AdminTests {
             #expect(status.workers.first?.queues == ["default", "mail"])
 
             // The same numbers as the view itself.
-            let view = try await pool.query("SELECT queue, function, available, scheduled, dead FROM offload.queue_stats").rows
+            let view = try await pool.query(
+                "SELECT queue, function, available, scheduled, dead FROM offload.queue_stats"
+            ).rows
             for row in view {
-                let stat = try #require(stats["\(try row.decode(String.self, "queue"))/\(try row.decode(String.self, "function"))"])
+                let stat = try #require(
+                    stats["\(try row.decode(String.self, "queue"))/\(try row.decode(String.self, "function"))"])
                 #expect(stat.available == (try row.decode(Int.self, "available")))
                 #expect(stat.scheduled == (try row.decode(Int.self, "scheduled")))
                 #expect(stat.dead == (try row.decode(Int.self, "dead")))
@@ -229,10 +244,12 @@ struct AdminTests {
     private func makeDead(
         _ id: Int64, pool: ConnectionPool, messages: [String] = ["deliberate failure"], finishedAgo: String = "1 second"
     ) async throws {
-        let errors = try PGJSON(messages.enumerated().map { index, message in
-            ["attempt": "\(index + 1)", "message": message, "type": "Failing", "worker": "test"]
-        })
-        try await pool.execute("""
+        let errors = try PGJSON(
+            messages.enumerated().map { index, message in
+                ["attempt": "\(index + 1)", "message": message, "type": "Failing", "worker": "test"]
+            })
+        try await pool.execute(
+            """
             UPDATE offload.jobs
             SET state = 'dead',
                 attempt = \(messages.count),
@@ -269,7 +286,8 @@ extension AdminTests {
     /// owner directly), made `offload jobs list` and `show` fail for everyone. They read flattened.
     @Test func oddTagsAlreadyStoredAreReadable() async throws {
         try await OffloadTestDatabase.with { pool async throws in
-            try await pool.execute("""
+            try await pool.execute(
+                """
                 INSERT INTO offload.jobs (queue, function, args, tags)
                 VALUES ('default', 'greet', '{}', '{a,NULL}'), ('default', 'greet', '{}', '{{a},{b}}')
                 """)

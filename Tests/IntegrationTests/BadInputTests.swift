@@ -18,7 +18,10 @@ struct BadInputTests {
         let mentions: String
         let enqueue: @Sendable (Offload) async throws -> Void
 
-        init(_ description: String, _ sqlState: String?, mentions: String, _ enqueue: @escaping @Sendable (Offload) async throws -> Void) {
+        init(
+            _ description: String, _ sqlState: String?, mentions: String,
+            _ enqueue: @escaping @Sendable (Offload) async throws -> Void
+        ) {
             self.description = description
             self.sqlState = sqlState
             self.mentions = mentions
@@ -69,7 +72,9 @@ struct BadInputTests {
         Rejected("max_attempts Int.min", "22003", mentions: "out of range for type integer") {
             try await $0.enqueue(Greet(name: "x"), options: JobOptions(maxAttempts: .min))
         },
-        Rejected("NUL (\\u0000) in args: jsonb cannot hold it", "22P05", mentions: "\\u0000 cannot be converted to text") {
+        Rejected(
+            "NUL (\\u0000) in args: jsonb cannot hold it", "22P05", mentions: "\\u0000 cannot be converted to text"
+        ) {
             try await $0.enqueue(Greet(name: "nul\u{0}byte"))
         },
         Rejected("NUL in the function name", nil, mentions: "NUL") {
@@ -85,10 +90,14 @@ struct BadInputTests {
             try await $0.enqueue(Greet(name: "x"), options: JobOptions(tags: ["ok", "t\u{0}ag"]))
         },
         Rejected("invalid UTF-8, from SQL", "22021", mentions: "invalid byte sequence for encoding \"UTF8\"") {
-            try await $0.pool.execute("SELECT offload.enqueue('greet', ('{\"name\": \"' || convert_from('\\xc3'::bytea, 'UTF8') || '\"}')::jsonb)")
+            try await $0.pool.execute(
+                "SELECT offload.enqueue('greet', ('{\"name\": \"' || convert_from('\\xc3'::bytea, 'UTF8') || '\"}')::jsonb)"
+            )
         },
         Rejected("a lone UTF-16 surrogate escape in JSON", "22P02", mentions: "invalid input syntax for type json") {
-            try await $0.enqueueMany([EnqueueRequest(function: "greet", arguments: PGJSON(rawJSON: #"{"name": "\ud800"}"#))])
+            try await $0.enqueueMany([
+                EnqueueRequest(function: "greet", arguments: PGJSON(rawJSON: #"{"name": "\ud800"}"#))
+            ])
         },
         Rejected("JSON nested 100,000 deep", "54001", mentions: "stack depth limit exceeded") {
             let deep = #"{"a":"# + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "}"
@@ -103,7 +112,10 @@ struct BadInputTests {
         Rejected("tags through enqueueMany, which cannot store them", nil, mentions: "cannot store tags") {
             try await $0.enqueueMany([EnqueueRequest(Greet(name: "x"), options: JobOptions(tags: ["vip"]))])
         },
-        Rejected("a 10 MB payload, over the default limit of 1 MiB (migration 8)", "22023", mentions: "args must be at most 1048576 bytes") {
+        Rejected(
+            "a 10 MB payload, over the default limit of 1 MiB (migration 8)", "22023",
+            mentions: "args must be at most 1048576 bytes"
+        ) {
             try await $0.enqueue(Greet(name: String(repeating: "x", count: 10_000_000)))
         },
         Rejected("args that cannot be encoded (NaN)", nil, mentions: "cannot encode") {
@@ -137,27 +149,43 @@ struct BadInputTests {
     static let metacharacters = #"'; DROP TABLE offload.jobs; -- $1 \ " {a,b} NULL %s ${x} `id` /* */ E'\x00'"#
 
     static let odd: [Odd] = [
-        Odd(description: "SQL metacharacters everywhere", function: metacharacters,
+        Odd(
+            description: "SQL metacharacters everywhere", function: metacharacters,
             arguments: try! PGJSON(["k\(metacharacters)": metacharacters]).text,
-            options: JobOptions(queue: String(metacharacters.prefix(100)), uniqueKey: metacharacters, tags: [metacharacters, "{", "}", ",", "\"", "\\", "NULL", ""]),
+            options: JobOptions(
+                queue: String(metacharacters.prefix(100)), uniqueKey: metacharacters,
+                tags: [metacharacters, "{", "}", ",", "\"", "\\", "NULL", ""]),
             viaSwift: true),
-        Odd(description: "SQL metacharacters everywhere, from SQL", function: metacharacters,
+        Odd(
+            description: "SQL metacharacters everywhere, from SQL", function: metacharacters,
             arguments: try! PGJSON(["k\(metacharacters)": metacharacters]).text,
-            options: JobOptions(queue: String(metacharacters.prefix(100)), uniqueKey: metacharacters, tags: [metacharacters, "{", "}", ",", "\"", "\\", "NULL", ""])),
-        Odd(description: "run_at in the year 9999", function: "greet", arguments: #"{"name":"far"}"#,
+            options: JobOptions(
+                queue: String(metacharacters.prefix(100)), uniqueKey: metacharacters,
+                tags: [metacharacters, "{", "}", ",", "\"", "\\", "NULL", ""])),
+        Odd(
+            description: "run_at in the year 9999", function: "greet", arguments: #"{"name":"far"}"#,
             options: JobOptions(runAt: Date(timeIntervalSince1970: 253_402_300_799))),
-        Odd(description: "run_at in 1970", function: "greet", arguments: #"{"name":"past"}"#,
+        Odd(
+            description: "run_at in 1970", function: "greet", arguments: #"{"name":"past"}"#,
             options: JobOptions(runAt: Date(timeIntervalSince1970: 0))),
-        Odd(description: "priority and max_attempts at their limits", function: "greet", arguments: #"{"name":"edge"}"#,
+        Odd(
+            description: "priority and max_attempts at their limits", function: "greet", arguments: #"{"name":"edge"}"#,
             options: JobOptions(priority: -100, maxAttempts: 1000)),
-        Odd(description: "a payload of just under 1 MiB (the default limit, migration 8)", function: "greet",
+        Odd(
+            description: "a payload of just under 1 MiB (the default limit, migration 8)", function: "greet",
             arguments: try! PGJSON(Greet(name: String(repeating: "x", count: 1_040_000))).text, options: JobOptions()),
-        Odd(description: "JSON nested 1,000 deep", function: "greet",
-            arguments: #"{"name":"deep","a":"# + String(repeating: "[", count: 1_000) + String(repeating: "]", count: 1_000) + "}",
+        Odd(
+            description: "JSON nested 1,000 deep", function: "greet",
+            arguments: #"{"name":"deep","a":"# + String(repeating: "[", count: 1_000)
+                + String(repeating: "]", count: 1_000) + "}",
             options: JobOptions()),
-        Odd(description: "emoji, RTL and combining marks", function: "grüße-🚀", arguments: #"{"name":"Zoë عربى 日本 e\u0301"}"#,
+        Odd(
+            description: "emoji, RTL and combining marks", function: "grüße-🚀",
+            arguments: #"{"name":"Zoë عربى 日本 e\u0301"}"#,
             options: JobOptions(queue: "ü")),
-        Odd(description: "a 200-character function name", function: String(repeating: "é", count: 200), arguments: "{}", options: JobOptions()),
+        Odd(
+            description: "a 200-character function name", function: String(repeating: "é", count: 200), arguments: "{}",
+            options: JobOptions()),
     ]
 
     @Test(arguments: odd)
@@ -166,11 +194,13 @@ struct BadInputTests {
             let id: Int64
             if input.viaSwift {
                 let arguments = try PGJSON.decode([String: String].self, from: input.arguments)
-                id = try await Offload(pool: pool).enqueue(function: input.function, arguments: arguments, options: input.options)
+                id = try await Offload(pool: pool).enqueue(
+                    function: input.function, arguments: arguments, options: input.options)
             } else {
                 // As any other language would: the SQL API with binds.
                 let options = input.options
-                id = try await pool.query("""
+                id = try await pool.query(
+                    """
                     SELECT offload.enqueue(
                         \(input.function),
                         \(PGJSON(rawJSON: input.arguments))::jsonb,
@@ -181,13 +211,16 @@ struct BadInputTests {
                         unique_key => \(options.uniqueKey)::text,
                         tags => \(options.tags)::text[]
                     ) AS id
-                    """).single(Int64.self, "id")
+                    """
+                ).single(Int64.self, "id")
             }
-            let row = try await pool.query("""
+            let row = try await pool.query(
+                """
                 SELECT function, queue, args = \(PGJSON(rawJSON: input.arguments))::jsonb AS same_args, priority, max_attempts,
                        run_at, unique_key, tags, state
                 FROM offload.jobs WHERE id = \(id)
-                """).rows.first
+                """
+            ).rows.first
             let job = try #require(row)
             #expect(try job.decode(String.self, "function") == input.function)
             #expect(try job.decode(String.self, "queue") == input.options.queue ?? "default")

@@ -28,9 +28,11 @@ struct ClaimFloorTests {
     }
 
     private func floor(_ pool: ConnectionPool, priority: Int = 0) async throws -> String? {
-        try await pool.query("""
+        try await pool.query(
+            """
             SELECT floor::text AS floor FROM offload.claim_floors WHERE queue = 'default' AND priority = \(priority)
-            """).rows.first?.decode(String.self, "floor")
+            """
+        ).rows.first?.decode(String.self, "floor")
     }
 
     /// Claims up to `limit` jobs of the default queue and marks them completed; returns their ids.
@@ -38,18 +40,22 @@ struct ClaimFloorTests {
     private func claimAndComplete(_ pool: ConnectionPool, limit: Int = 1_000) async throws -> [Int64] {
         let ids = try await pool.query("SELECT id FROM offload.claim('default', \(limit), 'w', 60)").rows
             .map { try $0.decode(Int64.self, "id") }
-        try await pool.execute("UPDATE offload.jobs SET state = 'completed', finished_at = now() WHERE id = ANY(\(ids)::bigint[])")
+        try await pool.execute(
+            "UPDATE offload.jobs SET state = 'completed', finished_at = now() WHERE id = ANY(\(ids)::bigint[])")
         return ids
     }
 
     /// The buffers one claim of the default queue touches (its EXPLAIN, rolled back).
     private func claimBuffers(_ connection: Connection) async throws -> (claimed: Int, buffers: Int) {
         try await connection.transaction { connection in
-            let plan = try await connection.query("""
+            let plan = try await connection.query(
+                """
                 EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) SELECT * FROM offload.claim('default', 100, 'w', 60)
-                """).single(String.self, "QUERY PLAN")
+                """
+            ).single(String.self, "QUERY PLAN")
             let node = try #require(
-                (try JSONSerialization.jsonObject(with: Data(plan.utf8)) as? [[String: Any]])?.first?["Plan"] as? [String: Any])
+                (try JSONSerialization.jsonObject(with: Data(plan.utf8)) as? [[String: Any]])?.first?["Plan"]
+                    as? [String: Any])
             try await connection.execute("ROLLBACK")
             try await connection.execute("BEGIN")
             return (
@@ -68,17 +74,22 @@ struct ClaimFloorTests {
                 try await holder.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
                 _ = try await holder.query("SELECT count(*) AS n FROM offload.jobs")
 
-                try await pool.execute("""
+                try await pool.execute(
+                    """
                     SELECT offload.enqueue_many(array_fill('greet'::text, ARRAY[20000]), array_fill('{}'::jsonb, ARRAY[20000]))
                     """)
                 while try await !claimAndComplete(pool).isEmpty {}
-                let lastRunAt = try await pool.query("SELECT max(run_at)::text AS t FROM offload.jobs").single(String.self, "t")
+                let lastRunAt = try await pool.query("SELECT max(run_at)::text AS t FROM offload.jobs").single(
+                    String.self, "t")
                 try await raiseFloors(pool) { pool in
-                    try await pool.query("""
+                    try await pool.query(
+                        """
                         SELECT floor > \(lastRunAt)::timestamptz AS risen FROM offload.claim_floors WHERE queue = 'default' AND priority = 0
-                        """).single(Bool.self, "risen")
+                        """
+                    ).single(Bool.self, "risen")
                 }
-                try await pool.execute("""
+                try await pool.execute(
+                    """
                     SELECT offload.enqueue_many(array_fill('greet'::text, ARRAY[5]), array_fill('{}'::jsonb, ARRAY[5]))
                     """)
 
@@ -92,7 +103,9 @@ struct ClaimFloorTests {
                 #expect(fromFloor.claimed == 5)
                 #expect(fromStart.claimed == 5)
                 #expect(fromFloor.buffers < 100, "from its floor the claim touched \(fromFloor.buffers) buffers")
-                #expect(fromStart.buffers > 4 * fromFloor.buffers, "from the start: \(fromStart.buffers) buffers, from the floor: \(fromFloor.buffers)")
+                #expect(
+                    fromStart.buffers > 4 * fromFloor.buffers,
+                    "from the start: \(fromStart.buffers) buffers, from the floor: \(fromFloor.buffers)")
                 try await holder.execute("ROLLBACK")
             }
         }
@@ -142,15 +155,18 @@ struct ClaimFloorTests {
                                         try await connection.execute("SELECT offload.enqueue('greet', '{}')")
                                         count = 1
                                     case 1:
-                                        try await connection.execute("SELECT offload.enqueue('greet', '{}', run_at => '1970-01-01')")
+                                        try await connection.execute(
+                                            "SELECT offload.enqueue('greet', '{}', run_at => '1970-01-01')")
                                         count = 1
                                     default:
-                                        try await connection.execute("""
+                                        try await connection.execute(
+                                            """
                                             SELECT offload.enqueue_many(ARRAY['greet', 'greet', 'greet'], ARRAY['{}', '{}', '{}']::jsonb[])
                                             """)
                                         count = 3
                                     }
-                                    try await Task.sleep(for: .milliseconds((writer * 11 + round * 5) % 25))  // … commit later
+                                    // … commit later
+                                    try await Task.sleep(for: .milliseconds((writer * 11 + round * 5) % 25))
                                     return count
                                 }
                             }
@@ -183,13 +199,17 @@ struct ClaimFloorTests {
         try await OffloadTestDatabase.with { pool async throws in
             try await pool.execute("SELECT offload.enqueue('greet', '{}')")
             try await claimAndComplete(pool)
-            let lastRunAt = try await pool.query("SELECT max(run_at)::text AS t FROM offload.jobs").single(String.self, "t")
+            let lastRunAt = try await pool.query("SELECT max(run_at)::text AS t FROM offload.jobs").single(
+                String.self, "t")
             try await raiseFloors(pool) { pool in
-                try await pool.query("""
+                try await pool.query(
+                    """
                     SELECT floor > \(lastRunAt)::timestamptz AS risen FROM offload.claim_floors WHERE queue = 'default' AND priority = 0
-                    """).single(Bool.self, "risen")
+                    """
+                ).single(Bool.self, "risen")
             }
-            try await pool.execute("""
+            try await pool.execute(
+                """
                 INSERT INTO offload.jobs (function, args, queue, priority, run_at)
                 VALUES ('greet', '{}', 'default', 0, '2000-01-01'), ('greet', '{}', 'default', 7, now())
                 """)

@@ -19,10 +19,12 @@ struct ClaimTests {
         try await OffloadTestDatabase.with { pool async throws in
             let now = try await pool.query("SELECT now() AS now").single(Date.self, "now")
             let inAnHour = now.addingTimeInterval(3_600)
-            let scheduled = try await Offload(pool: pool).enqueue(Greet(name: "later"), options: JobOptions(runAt: inAnHour))
+            let scheduled = try await Offload(pool: pool).enqueue(
+                Greet(name: "later"), options: JobOptions(runAt: inAnHour))
             let retrying = try await Offload(pool: pool).enqueue(Greet(name: "retry"))
             let retryAt = inAnHour.addingTimeInterval(60)
-            try await pool.execute("""
+            try await pool.execute(
+                """
                 UPDATE offload.jobs SET state = 'retryable', attempt = 1, run_at = \(retryAt)::timestamptz WHERE id = \(retrying)
                 """)
 
@@ -40,7 +42,8 @@ struct ClaimTests {
         try await OffloadTestDatabase.with { pool async throws in
             var byPriority: [Int: [Int64]] = [:]
             for priority in [5, -3, 0, 5, -3, 100, -100] {
-                let id = try await Offload(pool: pool).enqueue(Greet(name: "\(priority)"), options: JobOptions(priority: priority))
+                let id = try await Offload(pool: pool).enqueue(
+                    Greet(name: "\(priority)"), options: JobOptions(priority: priority))
                 byPriority[priority, default: []].append(id)
             }
             let first = try await claim(pool, limit: 3)
@@ -56,12 +59,14 @@ struct ClaimTests {
     /// Counted by PostgreSQL itself (EXPLAIN's buffer counts), not timed.
     @Test func aClaimReadsNoFutureJobs() async throws {
         try await OffloadTestDatabase.with { pool async throws in
-            try await pool.execute("""
+            try await pool.execute(
+                """
                 INSERT INTO offload.jobs (queue, function, args, run_at, priority)
                 SELECT 'default', 'greet', '{"name": "later"}', now() + interval '1 day' + i * interval '1 ms', i % 2
                 FROM generate_series(1, 100000) AS i
                 """)
-            try await pool.execute("""
+            try await pool.execute(
+                """
                 INSERT INTO offload.jobs (queue, function, args, run_at)
                 SELECT 'default', 'greet', '{"name": "now"}', now() - interval '1 minute'
                 FROM generate_series(1, 5)
@@ -74,13 +79,16 @@ struct ClaimTests {
                 // The first claim of a session plans the function's statements (catalog reads): warm up
                 // on another queue, which claims nothing.
                 _ = try await connection.query("SELECT * FROM offload.claim('elsewhere', 100, 'w', 60)")
-                let plan = try await connection.query("""
+                let plan = try await connection.query(
+                    """
                     EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)
                     SELECT * FROM offload.claim('default', 100, 'w', 60)
-                    """).single(String.self, "QUERY PLAN")
+                    """
+                ).single(String.self, "QUERY PLAN")
                 // Every buffer the function touched, inside it too, is counted on its scan node.
                 let node = try #require(
-                    (try JSONSerialization.jsonObject(with: Data(plan.utf8)) as? [[String: Any]])?.first?["Plan"] as? [String: Any])
+                    (try JSONSerialization.jsonObject(with: Data(plan.utf8)) as? [[String: Any]])?.first?["Plan"]
+                        as? [String: Any])
                 let blocks = (node["Shared Hit Blocks"] as? Int ?? 0) + (node["Shared Read Blocks"] as? Int ?? 0)
                 return (node["Actual Rows"] as? Int ?? -1, blocks)
             }
@@ -88,7 +96,8 @@ struct ClaimTests {
             #expect(indexPages > 300, "the future jobs must fill many index pages for this test to mean anything")
             // Probes per priority (0, 1, none), the 5 due rows and their updates: a few dozen buffers.
             // The claim before migration 9 walked every page of the future jobs' entries.
-            #expect(blocks < indexPages / 2, "the claim touched \(blocks) buffers; the claim index has \(indexPages) pages")
+            #expect(
+                blocks < indexPages / 2, "the claim touched \(blocks) buffers; the claim index has \(indexPages) pages")
         }
     }
 }

@@ -25,7 +25,8 @@ struct EnqueueTests {
         try await OffloadTestDatabase.with { pool async throws in
             let offload = Offload(pool: pool)
             let id = try await pool.transaction { tx in
-                try await offload.enqueue(Greet(name: "Zoë"), options: JobOptions(queue: "mail", priority: 5, maxAttempts: 3), on: tx)
+                try await offload.enqueue(
+                    Greet(name: "Zoë"), options: JobOptions(queue: "mail", priority: 5, maxAttempts: 3), on: tx)
             }
             let jobs = try await JobRow.all(pool)
             #expect(jobs.count == 1)
@@ -47,7 +48,8 @@ struct EnqueueTests {
             let second = try await offload.enqueue(Greet(name: "b"), options: options)
             #expect(first == second)
             #expect(try await count(pool, "true") == 1)
-            try await pool.execute("UPDATE offload.jobs SET state = 'completed', finished_at = now() WHERE id = \(first)")
+            try await pool.execute(
+                "UPDATE offload.jobs SET state = 'completed', finished_at = now() WHERE id = \(first)")
             let third = try await offload.enqueue(Greet(name: "c"), options: options)
             #expect(third != first)
             #expect(try await count(pool, "true") == 2)
@@ -132,13 +134,15 @@ struct EnqueueManyUniqueKeyTests {
             }
             let pids = [try await pid(ascending), try await pid(descending)]
             func enqueueMany(_ connection: Connection, _ keys: [String]) async throws -> Int {
-                try await connection.query("""
+                try await connection.query(
+                    """
                     SELECT offload.enqueue_many(
                         array_fill('greet'::text, ARRAY[\(keys.count)::int]),
                         array_fill('{}'::jsonb, ARRAY[\(keys.count)::int]),
                         unique_keys => \(keys)::text[]
                     ) AS inserted
-                    """).single(Int.self, "inserted")
+                    """
+                ).single(Int.self, "inserted")
             }
 
             try await blocker.execute("BEGIN")
@@ -146,16 +150,22 @@ struct EnqueueManyUniqueKeyTests {
             async let first = enqueueMany(ascending, ["k1", "k2", "k3"])
             async let second = enqueueMany(descending, ["k3", "k2", "k1"])
             // Both calls are waiting for a lock (the blocker's, or each other's).
-            #expect(try await eventually {
-                try await pool.query("""
-                    SELECT count(*) AS n FROM pg_stat_activity WHERE pid = ANY(\(pids)::int[]) AND wait_event_type = 'Lock'
-                    """).single(Int.self, "n") == 2
-            })
+            #expect(
+                try await eventually {
+                    try await pool.query(
+                        """
+                        SELECT count(*) AS n FROM pg_stat_activity WHERE pid = ANY(\(pids)::int[]) AND wait_event_type = 'Lock'
+                        """
+                    ).single(Int.self, "n") == 2
+                })
             try await blocker.execute("ROLLBACK")
             let inserted = try await [first, second]
             #expect(inserted.sorted() == [0, 3])
-            let keys = try await pool.query("SELECT unique_key FROM offload.jobs ORDER BY id").rows.map { try $0.decode(String.self, "unique_key") }
-            #expect(keys == ["k1", "k2", "k3"] || keys == ["k3", "k2", "k1"], "ids follow the inserting call's array order")
+            let keys = try await pool.query("SELECT unique_key FROM offload.jobs ORDER BY id").rows.map {
+                try $0.decode(String.self, "unique_key")
+            }
+            #expect(
+                keys == ["k1", "k2", "k3"] || keys == ["k3", "k2", "k1"], "ids follow the inserting call's array order")
         }
     }
 }

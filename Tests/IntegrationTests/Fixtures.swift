@@ -23,5 +23,6 @@ struct Failing: Error, CustomStringConvertible {
 }
 
 func count(_ pool: ConnectionPool, _ where: String) async throws -> Int {
-    try await pool.query(Query(unsafeSQL: "SELECT count(*) AS n FROM offload.jobs WHERE \(`where`)")).single(Int.self, "n")
+    try await pool.query(Query(unsafeSQL: "SELECT count(*) AS n FROM offload.jobs WHERE \(`where`)")).single(
+        Int.self, "n")
 }

@@ -17,7 +17,10 @@ struct HostileRunAtTests {
             var ids: [Int64] = []
             for runAt in ["1700-01-01", "0001-01-01", "-infinity", "4713-01-01 BC", "now"] {
                 let id = try await Offload(pool: pool).enqueue(Greet(name: runAt))
-                try await pool.execute(Query(unsafeSQL: "UPDATE offload.jobs SET run_at = $1::timestamptz WHERE id = $2", binds: [runAt, String(id)]))
+                try await pool.execute(
+                    Query(
+                        unsafeSQL: "UPDATE offload.jobs SET run_at = $1::timestamptz WHERE id = $2",
+                        binds: [runAt, String(id)]))
                 ids.append(id)
             }
             let worker = testWorker(pool: pool, functions: [greet])

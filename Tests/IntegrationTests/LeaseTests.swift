@@ -14,7 +14,8 @@ struct LeaseTests {
         try await OffloadTestDatabase.with { pool async throws in
             let id = try await Offload(pool: pool).enqueue(Greet(name: "x"))
             try await pool.execute("INSERT INTO offload.workers (id) VALUES ('w1')")
-            try await pool.execute("""
+            try await pool.execute(
+                """
                 UPDATE offload.jobs
                 SET state = 'running', attempt = 1, worker_id = 'w1', lease_until = now() + interval '1 minute'
                 WHERE id = \(id)
@@ -26,18 +27,22 @@ struct LeaseTests {
             let heartbeat = try await Connection.connect(pool.configuration)
             // Were the statement to wait, the timeout would fail it instead of hanging the test.
             try await heartbeat.execute("SET statement_timeout = '10s'")
-            let whileLocked = try await heartbeat.query(WorkerSQL.renewLeases(jobIDs: [id], workerID: "w1", leaseSeconds: 60))
+            let whileLocked = try await heartbeat.query(
+                WorkerSQL.renewLeases(jobIDs: [id], workerID: "w1", leaseSeconds: 60))
             #expect(whileLocked.rows.isEmpty)
 
             try await locker.execute("ROLLBACK")
-            let afterwards = try await heartbeat.query(WorkerSQL.renewLeases(jobIDs: [id], workerID: "w1", leaseSeconds: 3600))
+            let afterwards = try await heartbeat.query(
+                WorkerSQL.renewLeases(jobIDs: [id], workerID: "w1", leaseSeconds: 3600))
             #expect(try afterwards.rows.map { try $0.decode(Int64.self, "id") } == [id])
             #expect(try await count(pool, "id = \(id) AND lease_until > now() + interval '59 minutes'") == 1)
             // The renewal is on record, and every lease it renewed ends after it.
             let renewedAt = "(SELECT leases_renewed_at FROM offload.workers WHERE id = 'w1')"
             #expect(try await count(pool, "id = \(id) AND lease_until > \(renewedAt)") == 1)
             // Another worker's job is never renewed.
-            #expect(try await heartbeat.query(WorkerSQL.renewLeases(jobIDs: [id], workerID: "w2", leaseSeconds: 60)).rows.isEmpty)
+            #expect(
+                try await heartbeat.query(WorkerSQL.renewLeases(jobIDs: [id], workerID: "w2", leaseSeconds: 60)).rows
+                    .isEmpty)
         }
     }
 
@@ -58,12 +63,16 @@ struct LeaseTests {
 
             try await worker.heartbeatPass()
 
-            #expect(try await count(pool, "id IN (\(running.id), \(finished.id)) AND lease_until > now() + interval '50 seconds'") == 2)
+            #expect(
+                try await count(
+                    pool, "id IN (\(running.id), \(finished.id)) AND lease_until > now() + interval '50 seconds'") == 2)
             #expect(try await count(pool, "id = \(unknown.id) AND lease_until < now()") == 1)
-            let renewedAt = try await pool.query("""
+            let renewedAt = try await pool.query(
+                """
                 SELECT leases_renewed_at IS NOT NULL AND heartbeat_at IS NOT NULL AS ok
                 FROM offload.workers WHERE id = \(worker.id)
-                """).single(Bool.self, "ok")
+                """
+            ).single(Bool.self, "ok")
             #expect(renewedAt)
         }
     }
@@ -86,7 +95,9 @@ struct LeaseTests {
             let ids = try await (1...3).asyncMap { try await Offload(pool: pool).enqueue(Greet(name: "\($0)")) }
             let worker = testWorker(pool: pool, functions: [hold], concurrency: 3, leaseDuration: lease)
             try await whileRunning(worker) { () async throws in
-                let done = try await eventually(timeout: .seconds(120)) { try await count(pool, "state = 'completed'") == 3 }
+                let done = try await eventually(timeout: .seconds(120)) {
+                    try await count(pool, "state = 'completed'") == 3
+                }
                 #expect(done)
             }
             #expect(runs.withLock { $0 } == Dictionary(uniqueKeysWithValues: ids.map { ($0, 1) }))
@@ -125,7 +136,8 @@ struct LeaseTests {
                 try await events.next { if case .maintenanceRan = $0 { true } else { false } }
                 try await events.next { if case .maintenanceRan = $0 { true } else { false } }
                 #expect(try await count(pool, "id = \(id) AND state = 'running'") == 1)
-                #expect(!events.all.contains { if case .maintenanceRan(let rescued) = $0 { rescued > 0 } else { false } })
+                #expect(
+                    !events.all.contains { if case .maintenanceRan(let rescued) = $0 { rescued > 0 } else { false } })
                 let renewed = try await eventually { try await count(pool, "id = \(id) AND lease_until > now()") == 1 }
                 #expect(renewed)
                 gate.open()
@@ -143,21 +155,25 @@ struct LeaseTests {
 struct RescueTests {
     /// Sets job `id` running for worker `worker` with a lease that ran out `expiredFor` ago.
     private func setRunning(_ id: Int64, worker: String, expiredFor: String, in pool: ConnectionPool) async throws {
-        try await pool.execute(Query(unsafeSQL: """
-            UPDATE offload.jobs
-            SET state = 'running', attempt = 1, worker_id = $1, lease_until = now() - $2::interval
-            WHERE id = $3
-            """, binds: [worker, expiredFor, String(id)]))
+        try await pool.execute(
+            Query(
+                unsafeSQL: """
+                    UPDATE offload.jobs
+                    SET state = 'running', attempt = 1, worker_id = $1, lease_until = now() - $2::interval
+                    WHERE id = $3
+                    """, binds: [worker, expiredFor, String(id)]))
     }
 
     /// Adds worker `id` with a `leaseSeconds` lease, last alive and last renewing at the given ages.
     private func addWorker(
         _ id: String, leaseSeconds: Double, silentFor: String, renewedAgo: String?, in pool: ConnectionPool
     ) async throws {
-        try await pool.execute(Query(unsafeSQL: """
-            INSERT INTO offload.workers (id, lease_seconds, heartbeat_at, leases_renewed_at)
-            VALUES ($1, $2::float8, now() - $3::interval, now() - $4::interval)
-            """, binds: [id, String(leaseSeconds), silentFor, renewedAgo]))
+        try await pool.execute(
+            Query(
+                unsafeSQL: """
+                    INSERT INTO offload.workers (id, lease_seconds, heartbeat_at, leases_renewed_at)
+                    VALUES ($1, $2::float8, now() - $3::interval, now() - $4::interval)
+                    """, binds: [id, String(leaseSeconds), silentFor, renewedAgo]))
     }
 
     private func rescue(_ pool: ConnectionPool, leaseSeconds: Double = 10, grace: Double = 0) async throws -> [Int64] {
@@ -171,7 +187,8 @@ struct RescueTests {
         try await OffloadTestDatabase.with { pool async throws in
             let id = try await Offload(pool: pool).enqueue(Greet(name: "x"))
             try await setRunning(id, worker: "gone", expiredFor: "1 second", in: pool)
-            let up = try await pool.query("SELECT extract(epoch FROM now() - pg_postmaster_start_time()) AS s").single(Double.self, "s")
+            let up = try await pool.query("SELECT extract(epoch FROM now() - pg_postmaster_start_time()) AS s").single(
+                Double.self, "s")
             // A grace longer than the server has been up: too soon, nothing is rescued.
             #expect(try await rescue(pool, grace: up + 3600).isEmpty)
             #expect(try await JobRow.find(id, in: pool)?.state == .running)
@@ -202,7 +219,8 @@ struct RescueTests {
             // No worker row at all.
             try await setRunning(ids[4], worker: "gone", expiredFor: "1 second", in: pool)
             // A lease that has not run out is never rescued, whatever its worker.
-            try await pool.execute("""
+            try await pool.execute(
+                """
                 UPDATE offload.jobs
                 SET state = 'running', attempt = 1, worker_id = 'gone', lease_until = now() + interval '1 minute'
                 WHERE id = \(ids[5])
@@ -217,7 +235,8 @@ struct RescueTests {
     @Test func aWorkerWithoutItsOwnLeaseIsJudgedByTheRescuers() async throws {
         try await OffloadTestDatabase.with { pool async throws in
             let id = try await Offload(pool: pool).enqueue(Greet(name: "x"))
-            try await pool.execute("INSERT INTO offload.workers (id, heartbeat_at) VALUES ('old', now() - interval '20 seconds')")
+            try await pool.execute(
+                "INSERT INTO offload.workers (id, heartbeat_at) VALUES ('old', now() - interval '20 seconds')")
             try await setRunning(id, worker: "old", expiredFor: "1 second", in: pool)
             #expect(try await rescue(pool, leaseSeconds: 30).isEmpty)
             #expect(try await rescue(pool, leaseSeconds: 10) == [id])

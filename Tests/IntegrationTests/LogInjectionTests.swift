@@ -44,7 +44,8 @@ struct LogInjectionTests {
             let worker = Worker(pool: pool, functions: [], logger: logger)
             try await worker.runUntilEmpty()
 
-            let functions = capture.records.withLock { records in records.compactMap { $0["function"].map { "\($0)" } } }
+            let functions = capture.records.withLock { records in records.compactMap { $0["function"].map { "\($0)" } }
+            }
             #expect(!functions.isEmpty, "the unknown function is logged with the job's metadata")
             for value in functions {
                 #expect(value == #"line\n2026-01-01 fake: \u001b[2Jcleared"#)

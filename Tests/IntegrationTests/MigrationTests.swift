@@ -42,7 +42,9 @@ struct MigrationTests {
             let last = try #require(Migration.embedded.last)
             edited.removeLast()
             edited.append(Migration(version: last.version, name: last.name, sql: last.sql + "\n-- edited\n"))
-            let error = try await #require(throws: SchemaError.self) { try await Migrator(migrations: edited).migrate(configuration) }
+            let error = try await #require(throws: SchemaError.self) {
+                try await Migrator(migrations: edited).migrate(configuration)
+            }
             #expect(error.code == .checksumMismatch)
             #expect(error.description.contains("\(last.version)"))
         }
@@ -50,13 +52,17 @@ struct MigrationTests {
 
     @Test func missingBehindAndNewerSchemasAreClearErrors() async throws {
         try await OffloadTestDatabase.withEmptyDatabase { configuration in
-            let missing = try await #require(throws: SchemaError.self) { try await Migrator().requireCurrent(configuration) }
+            let missing = try await #require(throws: SchemaError.self) {
+                try await Migrator().requireCurrent(configuration)
+            }
             #expect(missing.code == .missing)
             #expect(missing.description.contains("offload migrate"))
 
             let allButLast = Array(Migration.embedded.dropLast())
             try await Migrator(migrations: allButLast).migrate(configuration)
-            let behind = try await #require(throws: SchemaError.self) { try await Migrator().requireCurrent(configuration) }
+            let behind = try await #require(throws: SchemaError.self) {
+                try await Migrator().requireCurrent(configuration)
+            }
             #expect(behind.code == .outdated)
             #expect(behind.description.contains("offload migrate"))
 

@@ -27,7 +27,9 @@ struct SecurityTests {
             try await owner.execute(Query(unsafeSQL: "CREATE ROLE \(workerRole) LOGIN IN ROLE offload_worker"))
             try await owner.execute(Query(unsafeSQL: "CREATE ROLE \(monitor) LOGIN IN ROLE offload_monitor"))
             do {
-                try await checkRoles(owner: owner, configuration: configuration, app: app, worker: workerRole, monitor: monitor, suffix: suffix)
+                try await checkRoles(
+                    owner: owner, configuration: configuration, app: app, worker: workerRole, monitor: monitor,
+                    suffix: suffix)
             } catch {
                 await dropRoles([app, workerRole, monitor], using: owner)
                 throw error
@@ -41,7 +43,8 @@ struct SecurityTests {
     }
 
     private func checkRoles(
-        owner: Connection, configuration: ConnectionConfiguration, app: String, worker workerRole: String, monitor: String, suffix: String
+        owner: Connection, configuration: ConnectionConfiguration, app: String, worker workerRole: String,
+        monitor: String, suffix: String
     ) async throws {
         do {  // the pools close at the end of this scope
             func pool(_ user: String) -> ConnectionPool {
@@ -50,7 +53,7 @@ struct SecurityTests {
             let appPool = pool(app)
             let workerPool = pool(workerRole)
             let monitorPool = pool(monitor)
-            defer { [appPool, workerPool, monitorPool].forEach { $0.close() } }
+            defer { for pool in [appPool, workerPool, monitorPool] { pool.close() } }
 
             // The app enqueues and sends, in its own transaction too.
             let offload = Offload(pool: appPool)
@@ -78,14 +81,18 @@ struct SecurityTests {
                 let error = await #expect(throws: PGError.self, "\(query.sql)") { try await appPool.execute(query) }
                 #expect(error?.sqlState == .insufficientPrivilege, "\(query.sql): \(String(describing: error))")
             }
-            #expect(try await owner.query("SELECT state FROM offload.jobs WHERE id = \(id)").single(JobState.self, "state") == .available)
+            #expect(
+                try await owner.query("SELECT state FROM offload.jobs WHERE id = \(id)").single(JobState.self, "state")
+                    == .available)
 
             // Without the group role, not even enqueue: EXECUTE is revoked from PUBLIC.
             let stranger = "offload_test_stranger_\(suffix)"
             try await owner.execute(Query(unsafeSQL: "CREATE ROLE \(stranger) LOGIN"))
             try await owner.execute(Query(unsafeSQL: "GRANT USAGE ON SCHEMA offload TO \(stranger)"))
             let strangerPool = pool(stranger)
-            let refused = await #expect(throws: PGError.self) { try await Offload(pool: strangerPool).enqueue(Greet(name: "x")) }
+            let refused = await #expect(throws: PGError.self) {
+                try await Offload(pool: strangerPool).enqueue(Greet(name: "x"))
+            }
             #expect(refused?.sqlState == .insufficientPrivilege)
             strangerPool.close()
             try await owner.execute(Query(unsafeSQL: "REVOKE ALL ON SCHEMA offload FROM \(stranger)"))
@@ -97,7 +104,8 @@ struct SecurityTests {
                     try await Offload(pool: context.pool).enqueue(Greet(name: "follow-up"))
                 }
             }
-            let worker = testWorker(pool: workerPool, functions: [greet, Function.on(SourceConnected.self, id: "noop") { _, _ in }])
+            let worker = testWorker(
+                pool: workerPool, functions: [greet, Function.on(SourceConnected.self, id: "noop") { _, _ in }])
             try await whileRunning(worker) { () async throws in
                 #expect(try await eventually { try await count(owner, "state = 'completed'") == 5 })
             }
@@ -107,8 +115,11 @@ struct SecurityTests {
             #expect(workerInsert?.sqlState == .insufficientPrivilege)
 
             // The monitor reads the views, not the tables.
-            #expect(try await monitorPool.query("SELECT count(*) AS n FROM offload.throughput").single(Int.self, "n") >= 1)
-            let monitorRead = await #expect(throws: PGError.self) { try await monitorPool.execute("SELECT * FROM offload.jobs") }
+            #expect(
+                try await monitorPool.query("SELECT count(*) AS n FROM offload.throughput").single(Int.self, "n") >= 1)
+            let monitorRead = await #expect(throws: PGError.self) {
+                try await monitorPool.execute("SELECT * FROM offload.jobs")
+            }
             #expect(monitorRead?.sqlState == .insufficientPrivilege)
         }
     }
@@ -117,14 +128,16 @@ struct SecurityTests {
     /// cannot stand in for the ones they use.
     @Test func enqueueFunctionsAreSecurityDefinerWithAFixedSearchPath() async throws {
         try await OffloadTestDatabase.with { pool async throws in
-            let rows = try await pool.query("""
+            let rows = try await pool.query(
+                """
                 SELECT p.proname, p.prosecdef, array_to_string(p.proconfig, ',') AS config,
                        has_function_privilege('public', p.oid, 'EXECUTE') AS public_execute
                 FROM pg_proc AS p
                 JOIN pg_namespace AS n ON n.oid = p.pronamespace
                 WHERE n.nspname = 'offload' AND p.proname IN ('enqueue', 'enqueue_many', 'send')
                 ORDER BY p.proname
-                """).rows
+                """
+            ).rows
             #expect(try rows.map { try $0.decode(String.self, "proname") } == ["enqueue", "enqueue_many", "send"])
             for row in rows {
                 #expect(try row.decode(Bool.self, "prosecdef"))
@@ -136,5 +149,6 @@ struct SecurityTests {
 }
 
 private func count(_ connection: Connection, _ where: String) async throws -> Int {
-    try await connection.query(Query(unsafeSQL: "SELECT count(*) AS n FROM offload.jobs WHERE \(`where`)")).single(Int.self, "n")
+    try await connection.query(Query(unsafeSQL: "SELECT count(*) AS n FROM offload.jobs WHERE \(`where`)")).single(
+        Int.self, "n")
 }

@@ -22,11 +22,13 @@ struct ShutdownTests {
                 try await locker.execute("LOCK TABLE offload.jobs IN ACCESS EXCLUSIVE MODE")
                 // Some statement of the worker's is stuck behind the lock.
                 let blocked = try await eventually {
-                    try await pool.query("""
+                    try await pool.query(
+                        """
                         SELECT count(*) AS n
                         FROM pg_stat_activity
                         WHERE datname = current_database() AND wait_event_type = 'Lock'
-                        """).single(Int.self, "n") > 0
+                        """
+                    ).single(Int.self, "n") > 0
                 }
                 #expect(blocked)
 

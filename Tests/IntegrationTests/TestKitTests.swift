@@ -110,19 +110,23 @@ struct ExpectEnqueuedTests {
             try await offload.enqueue(Greet(name: "Bob"))
             let ada = try await offload.enqueue(Greet(name: "Ada"))
             // Enqueued from SQL, as another language would: spacing and key order are its own.
-            let welcome = try await pool.query("""
+            let welcome = try await pool.query(
+                """
                 SELECT offload.enqueue('send-welcome-email', '{ "userId": 7,  "locale": "fr" }') AS id
-                """).single(Int64.self, "id")
+                """
+            ).single(Int64.self, "id")
 
             #expect(try await expectEnqueued(Greet(name: "Ada"), in: pool).id == ada)
             #expect(try await expectEnqueued(Greet.self, in: pool) { $0.name.hasPrefix("A") }.id == ada)
             // Compared as JSON values, not as text.
-            #expect(try await expectEnqueued(
-                function: "send-welcome-email", matching: Welcome(userId: 7, locale: "fr"), in: pool
-            ).id == welcome)
-            #expect(try await expectEnqueued(function: "send-welcome-email", as: Welcome.self, in: pool) {
-                $0.userId == 7
-            }.id == welcome)
+            #expect(
+                try await expectEnqueued(
+                    function: "send-welcome-email", matching: Welcome(userId: 7, locale: "fr"), in: pool
+                ).id == welcome)
+            #expect(
+                try await expectEnqueued(function: "send-welcome-email", as: Welcome.self, in: pool) {
+                    $0.userId == 7
+                }.id == welcome)
             // Inside the caller's transaction, before it commits.
             try await pool.transaction { tx in
                 let pending = try await offload.enqueue(Greet(name: "Eve"), on: tx)
@@ -140,7 +144,8 @@ struct ExpectEnqueuedTests {
             ])
             try await Offload(pool: pool).send(SourceConnected(sourceId: 42, userId: 7))
             for function in ["backfill-user-data", "send-welcome-email"] {
-                let job = try await expectEnqueued(function: function, matching: SourceConnected(sourceId: 42, userId: 7), in: pool)
+                let job = try await expectEnqueued(
+                    function: function, matching: SourceConnected(sourceId: 42, userId: 7), in: pool)
                 #expect(job.eventID != nil)
             }
         }
@@ -151,7 +156,9 @@ struct ExpectEnqueuedTests {
             let none = try await #require(throws: EnqueuedJobNotFound.self) {
                 try await expectEnqueued(Greet(name: "Ada"), in: pool)
             }
-            #expect(none.description.hasSuffix("expected a job of \"greet\" with arguments {\"name\":\"Ada\"}; no job was enqueued"), "\(none)")
+            #expect(
+                none.description.hasSuffix(
+                    "expected a job of \"greet\" with arguments {\"name\":\"Ada\"}; no job was enqueued"), "\(none)")
 
             let offload = Offload(pool: pool)
             let bob = try await offload.enqueue(Greet(name: "Bob"))
@@ -162,7 +169,9 @@ struct ExpectEnqueuedTests {
             #expect(error.total == 2)
             #expect(error.description.contains("TestKitTests.swift:"), "\(error)")
             #expect(error.description.contains("2 jobs were enqueued:"), "\(error)")
-            #expect(error.description.contains("#\(bob) \"greet\" (available, queue default) {\"name\": \"Bob\"}"), "\(error)")
+            #expect(
+                error.description.contains("#\(bob) \"greet\" (available, queue default) {\"name\": \"Bob\"}"),
+                "\(error)")
             #expect(error.description.contains("\"other\" (available, queue mail) {\"n\": 1}"), "\(error)")
         }
     }
@@ -190,8 +199,8 @@ struct ReadmeTestingExample {
 
     @Test func connectingASourceEnqueuesTheBackfill() async throws {
         try await OffloadTestDatabase.with { pool async throws in
-            try await Offload(pool: pool).register([backfill])   // subscribe, as a worker does when it starts
-            let id = try await connectSource(url: "https://example.com", pool: pool)   // your code
+            try await Offload(pool: pool).register([backfill])  // subscribe, as a worker does when it starts
+            let id = try await connectSource(url: "https://example.com", pool: pool)  // your code
             try await expectEnqueued(function: "backfill-user-data", matching: SourceConnected(sourceId: id), in: pool)
         }
     }
@@ -200,8 +209,9 @@ struct ReadmeTestingExample {
         try await OffloadTestDatabase.with { pool async throws in
             let events = WorkerEvents()
             try await whileRunning(testWorker(pool: pool, functions: [backfill], events: events)) {
-                let id = try await Offload(pool: pool).enqueue(function: "backfill-user-data", arguments: SourceConnected(sourceId: 1))
-                #expect(try await events.finished(id) == .completed)   // waits for the outcome: no sleep
+                let id = try await Offload(pool: pool).enqueue(
+                    function: "backfill-user-data", arguments: SourceConnected(sourceId: 1))
+                #expect(try await events.finished(id) == .completed)  // waits for the outcome: no sleep
             }
         }
     }

@@ -28,7 +28,8 @@ struct WorkerTests {
 
     @Test func failingJobRetriesWithGrowingDelaysThenDies() async throws {
         try await OffloadTestDatabase.with { pool async throws in
-            let options = FunctionOptions(maxAttempts: 3, backoff: Backoff(initial: .milliseconds(200), multiplier: 3, jitter: 0))
+            let options = FunctionOptions(
+                maxAttempts: 3, backoff: Backoff(initial: .milliseconds(200), multiplier: 3, jitter: 0))
             let failing = Function(id: "greet", options: options) { (_: Greet, _: JobContext) in throw Failing() }
             let worker = testWorker(pool: pool, functions: [failing], pollInterval: .milliseconds(50))
             let id = try await Offload(pool: pool).enqueue(Greet(name: "x"), options: JobOptions(maxAttempts: 3))
@@ -67,7 +68,8 @@ struct WorkerTests {
 
     @Test func timeoutCancelsTheHandlerAndCountsAsAFailure() async throws {
         try await OffloadTestDatabase.with { pool async throws in
-            let function = Function(id: "greet", options: FunctionOptions(maxAttempts: 1, timeout: .milliseconds(300))) {
+            let function = Function(id: "greet", options: FunctionOptions(maxAttempts: 1, timeout: .milliseconds(300)))
+            {
                 (_: Greet, _: JobContext) in
                 // The thing under test: a handler that would not return for an hour, but for the timeout.
                 try await Task.sleep(for: .seconds(3600))
@@ -100,12 +102,14 @@ struct WorkerTests {
                 try await events.waitFor(.started)
                 try await Offload(pool: pool).send(SourceConnected(sourceId: 42, userId: 1))
                 for function in ["backfill-user-data", "send-welcome-email"] {
-                    let job = try await expectEnqueued(function: function, matching: SourceConnected(sourceId: 42, userId: 1), in: pool)
+                    let job = try await expectEnqueued(
+                        function: function, matching: SourceConnected(sourceId: 42, userId: 1), in: pool)
                     #expect(try await events.finished(job.id) == .completed)
                 }
             }
             let ran = try await pool.query("SELECT function FROM ran WHERE source_id = 42 ORDER BY function").rows
-            #expect(try ran.map { try $0.decode(String.self, "function") } == ["backfill-user-data", "send-welcome-email"])
+            #expect(
+                try ran.map { try $0.decode(String.self, "function") } == ["backfill-user-data", "send-welcome-email"])
         }
     }
 
@@ -114,8 +118,10 @@ struct WorkerTests {
             let greet = Function(id: "greet") { (_: Greet, _: JobContext) in }
             let worker = testWorker(pool: pool, functions: [greet])
             let offload = Offload(pool: pool)
-            let unknown = try await offload.enqueue(function: "nobody-home", arguments: ["a": 1] as [String: Int], options: JobOptions(maxAttempts: 1))
-            let undecodable = try await offload.enqueue(function: "greet", arguments: ["wrong": 1] as [String: Int], options: JobOptions(maxAttempts: 1))
+            let unknown = try await offload.enqueue(
+                function: "nobody-home", arguments: ["a": 1] as [String: Int], options: JobOptions(maxAttempts: 1))
+            let undecodable = try await offload.enqueue(
+                function: "greet", arguments: ["wrong": 1] as [String: Int], options: JobOptions(maxAttempts: 1))
             try await whileRunning(worker) { () async throws in
                 #expect(try await eventually { try await count(pool, "state = 'dead'") == 2 })
             }
@@ -216,11 +222,16 @@ struct WorkerTests {
             let admin = try await Connection.connect(pool.configuration)
             try await whileRunning(worker) { () async throws in
                 #expect(try await eventually { try await count(pool, "state = 'completed'") > 200 })
-                try await admin.execute("""
+                try await admin.execute(
+                    """
                     SELECT pg_terminate_backend(pid) FROM pg_stat_activity
                     WHERE datname = current_database() AND pid <> pg_backend_pid()
                     """)
-                #expect(try await eventually(timeout: .seconds(60)) { try await admin.query("SELECT count(*) AS n FROM offload.jobs WHERE state = 'completed'").single(Int.self, "n") == 2_000 })
+                #expect(
+                    try await eventually(timeout: .seconds(60)) {
+                        try await admin.query("SELECT count(*) AS n FROM offload.jobs WHERE state = 'completed'")
+                            .single(Int.self, "n") == 2_000
+                    })
             }
             #expect(try await count(pool, "true") == 2_000)
         }
@@ -254,19 +265,23 @@ struct MaintenanceTests {
             let dead = try await offload.enqueue(Greet(name: "dead"))
             let waiting = try await offload.enqueue(Greet(name: "waiting"), options: JobOptions(delay: .seconds(3600)))
             let oldEvent = try await offload.send(name: "old/event", data: ["x": 1])
-            try await pool.execute("""
+            try await pool.execute(
+                """
                 UPDATE offload.jobs SET state = 'completed', finished_at = now() - interval '2 days' WHERE id = \(old)
                 """)
-            try await pool.execute("""
+            try await pool.execute(
+                """
                 UPDATE offload.jobs SET state = 'dead', finished_at = now() - interval '2 days' WHERE id = \(dead)
                 """)
-            try await pool.execute("UPDATE offload.events SET received_at = now() - interval '2 days' WHERE id = \(oldEvent)")
+            try await pool.execute(
+                "UPDATE offload.events SET received_at = now() - interval '2 days' WHERE id = \(oldEvent)")
             let worker = testWorker(pool: pool, functions: [])
             try await whileRunning(worker) { () async throws in
                 #expect(try await eventually { try await JobRow.find(old, in: pool) == nil })
-                #expect(try await eventually {
-                    try await pool.query("SELECT count(*) AS n FROM offload.events").single(Int.self, "n") == 0
-                })
+                #expect(
+                    try await eventually {
+                        try await pool.query("SELECT count(*) AS n FROM offload.events").single(Int.self, "n") == 0
+                    })
             }
             #expect(try await JobRow.find(dead, in: pool)?.state == .dead)
             #expect(try await JobRow.find(waiting, in: pool)?.state == .available)
@@ -281,13 +296,15 @@ extension MaintenanceTests {
     /// goes; a job finished a minute inside it stays.
     @Test func onePassPrunesUntilCaughtUpAndExactlyPastTheRetention() async throws {
         try await OffloadTestDatabase.with { pool async throws in
-            try await pool.execute("""
+            try await pool.execute(
+                """
                 INSERT INTO offload.jobs (queue, function, args, state, finished_at)
                 SELECT 'default', 'greet', '{}', 'completed', now() - interval '1 hour' - i * interval '1 second'
                 FROM generate_series(1, 25) AS i
                 """)
             let keep = try await Offload(pool: pool).enqueue(Greet(name: "recent"))
-            try await pool.execute("""
+            try await pool.execute(
+                """
                 UPDATE offload.jobs SET state = 'completed', finished_at = now() - interval '59 minutes' WHERE id = \(keep)
                 """)
             var maintenance = Maintenance(
@@ -325,7 +342,8 @@ struct UndoneClaimTests {
             try await whileRunning(worker) { () async throws in
                 // The only job's claim (after any that found nothing).
                 try await events.next { $0 == .claimed(count: 1) }
-                try await pool.execute("""
+                try await pool.execute(
+                    """
                     UPDATE offload.jobs
                     SET state = 'available', attempt = 0, worker_id = NULL, attempted_at = NULL, lease_until = NULL
                     WHERE id = \(id)

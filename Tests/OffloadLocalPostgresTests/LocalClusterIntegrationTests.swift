@@ -4,9 +4,9 @@ import Testing
 @testable import OffloadLocalPostgres
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Starts real PostgreSQL servers in throwaway folders. As root this goes through
@@ -63,8 +63,9 @@ struct LocalClusterIntegrationTests {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let locked = folder.path + "/locked"
-        try FileManager.default.createDirectory(atPath: locked, withIntermediateDirectories: false,
-                                                attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            atPath: locked, withIntermediateDirectories: false,
+            attributes: [.posixPermissions: 0o700])
         let asked = try LocalCluster.resolve(directory: locked + "/pg", port: try LocalCluster.freePort())
         let cluster = try await asked.placed()
         #expect(cluster.requestedDirectory == asked.directory)
@@ -109,8 +110,9 @@ struct TemporaryFolder {
 
     init() throws {
         path = "/tmp/offload-test-" + UUID().uuidString.prefix(8).lowercased()
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false,
-                                                attributes: [.posixPermissions: 0o755])
+        try FileManager.default.createDirectory(
+            atPath: path, withIntermediateDirectories: false,
+            attributes: [.posixPermissions: 0o755])
     }
 
     func remove() { try? FileManager.default.removeItem(atPath: path) }

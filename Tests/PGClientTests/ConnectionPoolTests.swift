@@ -25,9 +25,11 @@ struct ConnectionPoolTests {
             }
             #expect(backends.count <= 5)
             #expect(mostOpen.value <= 5)
-            let serverSide = try await pool.query("""
+            let serverSide = try await pool.query(
+                """
                 SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database()
-                """).single(Int.self, "n")
+                """
+            ).single(Int.self, "n")
             #expect(serverSide <= 5)
         }
     }
@@ -60,7 +62,8 @@ struct ConnectionPoolTests {
             // With a timeout, pg_terminate_backend returns once the backend has exited ("waits until
             // the process is actually terminated", PostgreSQL 14 and later). The backend sends its
             // termination notice before it exits, so the pooled connection has it waiting by then.
-            let terminated = try await admin.query("SELECT pg_terminate_backend(\(firstPID), 60000) AS ok").single(Bool.self, "ok")
+            let terminated = try await admin.query("SELECT pg_terminate_backend(\(firstPID), 60000) AS ok").single(
+                Bool.self, "ok")
             try #require(terminated)
             let (pid, one) = try await pool.withConnection { connection in
                 (connection.backendPID, try await connection.query("SELECT 1 AS one").single(Int.self, "one"))
@@ -97,7 +100,9 @@ struct ConnectionExecutorTests {
                             try await Task.sleep(for: .milliseconds(borrower % 3))
                             // Another connection, while this one is held.
                             _ = try await otherPool.query("SELECT count(*) AS n FROM things")
-                            let other = Task { try await connection.query("SELECT \(borrower)::int AS b").single(Int.self, "b") }
+                            let other = Task {
+                                try await connection.query("SELECT \(borrower)::int AS b").single(Int.self, "b")
+                            }
                             #expect(try await other.value == borrower)
                             try await connection.execute("INSERT INTO things VALUES (\(borrower), 2)")
                         }
@@ -105,7 +110,9 @@ struct ConnectionExecutorTests {
                 }
                 try await group.waitForAll()
             }
-            let rows = try await pool.query("SELECT borrower, count(*) AS n FROM things GROUP BY borrower ORDER BY borrower").rows
+            let rows = try await pool.query(
+                "SELECT borrower, count(*) AS n FROM things GROUP BY borrower ORDER BY borrower"
+            ).rows
             #expect(rows.count == 40)
             #expect(try rows.allSatisfy { try $0.decode(Int.self, "n") == 2 })
         }

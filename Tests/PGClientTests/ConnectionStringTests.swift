@@ -6,10 +6,12 @@ import Testing
 @Suite("Connection strings: rewriting and keeping passwords out of messages")
 struct ConnectionStringTests {
     @Test func urlGetsAnotherDatabaseUserAndPassword() {
-        let configuration = ConnectionConfiguration("postgresql://app@db.example:5433/app?sslmode=require").withDatabase("other db")
+        let configuration = ConnectionConfiguration("postgresql://app@db.example:5433/app?sslmode=require")
+            .withDatabase("other db")
         #expect(configuration.connectionString() == "postgresql://app@db.example:5433/other%20db?sslmode=require")
-        #expect(configuration.connectionString(user: "enqueuer", password: "p@ss:w/rd")
-            == "postgresql://enqueuer:p%40ss%3Aw%2Frd@db.example:5433/other%20db?sslmode=require")
+        #expect(
+            configuration.connectionString(user: "enqueuer", password: "p@ss:w/rd")
+                == "postgresql://enqueuer:p%40ss%3Aw%2Frd@db.example:5433/other%20db?sslmode=require")
     }
 
     @Test func conninfoGetsKeywordsAppended() {

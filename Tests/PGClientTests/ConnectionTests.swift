@@ -84,7 +84,8 @@ struct ConnectionTests {
             var events = listener.events().makeAsyncIterator()
             #expect(await events.next() == .listening)
             let admin = try await Connection.connect(configuration)
-            try await admin.execute("""
+            try await admin.execute(
+                """
                 SELECT pg_terminate_backend(pid) FROM pg_stat_activity
                 WHERE pid <> pg_backend_pid() AND datname = current_database()
                 """)

@@ -12,7 +12,10 @@ struct PGErrorTests {
             sqlState: .uniqueViolation, detail: "Key (unique_key)=(customer-4242-secret) already exists.",
             hint: "Use another key."
         )
-        #expect(error.description == "duplicate key value violates unique constraint \"jobs_unique_key_idx\" (SQLSTATE 23505)\nHINT: Use another key.")
+        #expect(
+            error.description
+                == "duplicate key value violates unique constraint \"jobs_unique_key_idx\" (SQLSTATE 23505)\nHINT: Use another key."
+        )
         #expect(!error.description.contains("customer-4242-secret"))
         #expect(error.detail?.contains("customer-4242-secret") == true)
     }
@@ -25,6 +28,8 @@ extension PGErrorTests {
             .server, "unsupported Unicode escape sequence", sqlState: SQLState("22P05"),
             detail: "\\u0000 cannot be converted to text."
         )
-        #expect(error.description == "unsupported Unicode escape sequence (SQLSTATE 22P05)\nDETAIL: \\u0000 cannot be converted to text.")
+        #expect(
+            error.description
+                == "unsupported Unicode escape sequence (SQLSTATE 22P05)\nDETAIL: \\u0000 cannot be converted to text.")
     }
 }

@@ -13,7 +13,8 @@ struct PreparedStatementTests {
         try await TestDatabase.with { configuration in
             let connection = try await Connection.connect(configuration)
             for value in 1...3 {
-                let row = try await connection.query(("SELECT \(value)::int + 1 AS next" as Query).prepared()).single(Int.self, "next")
+                let row = try await connection.query(("SELECT \(value)::int + 1 AS next" as Query).prepared()).single(
+                    Int.self, "next")
                 #expect(row == value + 1)
             }
             #expect(try await prepared(on: connection) == ["SELECT $1::int + 1 AS next"])
@@ -34,11 +35,14 @@ struct PreparedStatementTests {
             configuration.statementCacheCapacity = 2
             let connection = try await Connection.connect(configuration)
             for offset in 1...3 {
-                _ = try await connection.query(Query(unsafeSQL: "SELECT $1::int + \(offset) AS n", binds: ["1"]).prepared())
+                _ = try await connection.query(
+                    Query(unsafeSQL: "SELECT $1::int + \(offset) AS n", binds: ["1"]).prepared())
             }
             #expect(try await prepared(on: connection) == ["SELECT $1::int + 2 AS n", "SELECT $1::int + 3 AS n"])
             // The evicted one still runs: it is prepared again.
-            #expect(try await connection.query(Query(unsafeSQL: "SELECT $1::int + 1 AS n", binds: ["1"]).prepared()).single(Int.self, "n") == 2)
+            #expect(
+                try await connection.query(Query(unsafeSQL: "SELECT $1::int + 1 AS n", binds: ["1"]).prepared()).single(
+                    Int.self, "n") == 2)
         }
     }
 
@@ -47,7 +51,9 @@ struct PreparedStatementTests {
             var configuration = configuration
             configuration.statementCacheCapacity = 0
             let connection = try await Connection.connect(configuration)
-            #expect(try await connection.query(("SELECT \(41)::int + 1 AS n" as Query).prepared()).single(Int.self, "n") == 42)
+            #expect(
+                try await connection.query(("SELECT \(41)::int + 1 AS n" as Query).prepared()).single(Int.self, "n")
+                    == 42)
             #expect(try await prepared(on: connection).isEmpty)
         }
     }
@@ -70,9 +76,11 @@ struct PreparedStatementTests {
     @Test func aStatementTheServerForgotIsPreparedAgain() async throws {
         try await TestDatabase.with { configuration in
             let connection = try await Connection.connect(configuration)
-            #expect(try await connection.query(("SELECT \(1)::int AS n" as Query).prepared()).single(Int.self, "n") == 1)
+            #expect(
+                try await connection.query(("SELECT \(1)::int AS n" as Query).prepared()).single(Int.self, "n") == 1)
             try await connection.execute("DEALLOCATE ALL")
-            #expect(try await connection.query(("SELECT \(2)::int AS n" as Query).prepared()).single(Int.self, "n") == 2)
+            #expect(
+                try await connection.query(("SELECT \(2)::int AS n" as Query).prepared()).single(Int.self, "n") == 2)
             #expect(try await prepared(on: connection).count == 1)
         }
     }

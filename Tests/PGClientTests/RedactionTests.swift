@@ -41,7 +41,10 @@ struct RedactionTests {
         (#"host=db password=ab\ TOPSECRET"#, "password ab TOPSECRET rejected"),
         ("host=db password=ab TOPSECRET", #"missing "=" after "TOPSECRET" in connection info string"#),
         (#"host=db password='x TOPSECRET\'s'"#, "x TOPSECRET's"),
-        ("postgres://db/x?password=TOPSECRET=1", #"extra key/value separator "=" in URI query parameter: "password=TOPSECRET=1""#),
+        (
+            "postgres://db/x?password=TOPSECRET=1",
+            #"extra key/value separator "=" in URI query parameter: "password=TOPSECRET=1""#
+        ),
         ("postgres://db/x?password=TOP%53ECRET", "TOPSECRET"),
     ])
     func scrubsMessages(target: String, message: String) {

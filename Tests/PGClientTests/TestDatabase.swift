@@ -33,6 +33,7 @@ enum TestDatabase {
     }
 
     private static func drop(_ name: String, using admin: Connection) async throws {
-        try await admin.execute(Query(unsafeSQL: "DROP DATABASE IF EXISTS \(try await admin.quoteIdentifier(name)) WITH (FORCE)"))
+        try await admin.execute(
+            Query(unsafeSQL: "DROP DATABASE IF EXISTS \(try await admin.quoteIdentifier(name)) WITH (FORCE)"))
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
-@testable import PGClient
 import Testing
+
+@testable import PGClient
 
 @Suite("Timestamp text format, without a database")
 struct TimestampTests {
@@ -58,7 +59,9 @@ struct TimestampTests {
     @Test func passwordsAreRedacted() {
         #expect(ConnectionConfiguration.redact("postgres://app:s3cret@db:5432/x") == "postgres://app:***@db:5432/x")
         #expect(ConnectionConfiguration.redact("host=db password=s3cret user=app") == "host=db password=*** user=app")
-        #expect(ConnectionConfiguration.redact("postgres://db/x?password=s3cret&sslmode=off") == "postgres://db/x?password=***&sslmode=off")
+        #expect(
+            ConnectionConfiguration.redact("postgres://db/x?password=s3cret&sslmode=off")
+                == "postgres://db/x?password=***&sslmode=off")
         #expect(ConnectionConfiguration.redact("postgres://app@db/x") == "postgres://app@db/x")
     }
 }
@@ -89,7 +92,9 @@ struct TimestampEdgeTests {
     /// A year with more digits than any PostgreSQL prints is refused, not overflowed.
     @Test func hugeYearsAreRefusedNotOverflowed() {
         #expect(throws: PGError.self) { try Date(pgText: "999999999999999999-01-01 00:00:00+00") }
-        #expect(throws: Date.TimestampTextError.self) { try Date(checkedTimestamp: "999999999999999999-01-01 00:00:00+00") }
+        #expect(throws: Date.TimestampTextError.self) {
+            try Date(checkedTimestamp: "999999999999999999-01-01 00:00:00+00")
+        }
     }
 
     @Test(arguments: [
@@ -107,7 +112,9 @@ struct TimestampEdgeTests {
         #expect(throws: Date.TimestampTextError(reason: reason)) { try Date(checkedTimestamp: text) }
     }
 
-    @Test(arguments: ["2024-02-29 12:00:00+00", "2026-01-01 24:00:00+00", "2026-01-01 00:00:00+15:59", "2026-06-30 23:59:60+00"])
+    @Test(arguments: [
+        "2024-02-29 12:00:00+00", "2026-01-01 24:00:00+00", "2026-01-01 00:00:00+15:59", "2026-06-30 23:59:60+00",
+    ])
     func possibleTimestampsAreTaken(text: String) throws {
         _ = try Date(checkedTimestamp: text)
     }

@@ -13,7 +13,8 @@ struct ValueRoundTripTests {
     @Test func everySupportedTypeRoundTrips() async throws {
         try await TestDatabase.with { configuration in
             let connection = try await Connection.connect(configuration)
-            try await connection.execute("""
+            try await connection.execute(
+                """
                 CREATE TABLE sample (
                     i int, b bigint, s smallint, t text, flag bool, d double precision, n numeric,
                     at timestamptz, raw bytea, doc jsonb, ids bigint[], names text[], u uuid
@@ -24,7 +25,8 @@ struct ValueRoundTripTests {
             let bytes = Data([0, 1, 2, 254, 255])
             let uuid = UUID()
             let decimal = Decimal(string: "12345678901234567890.123456789")!
-            try await connection.execute("""
+            try await connection.execute(
+                """
                 INSERT INTO sample VALUES (\(Int32(-7)), \(Int64.max), \(Int16(12)), \("héllo, wörld ✓"),
                     \(true), \(3.25), \(decimal), \(at), \(bytes), \(try PGJSON(payload))::jsonb,
                     \([Int64(1), 2, 3]), \(["x", "y z", "NULL", "{}", "a\\b"]), \(uuid))
@@ -53,7 +55,9 @@ struct ValueRoundTripTests {
             let connection = try await Connection.connect(configuration)
             let missing: String? = nil
             let row = try #require(
-                try await connection.query("SELECT \(missing)::text AS t, NULL::bigint AS b, ARRAY[1, NULL]::bigint[] AS a").first
+                try await connection.query(
+                    "SELECT \(missing)::text AS t, NULL::bigint AS b, ARRAY[1, NULL]::bigint[] AS a"
+                ).first
             )
             #expect(try row.decode(String?.self, "t") == nil)
             #expect(try row.decode(Int64?.self, "b") == nil)
@@ -70,7 +74,9 @@ struct ValueRoundTripTests {
             let big = String(repeating: "0123456789abcdef", count: 65_536)  // 1 MiB
             let empty: [Int64] = []
             let row = try #require(
-                try await connection.query("SELECT \(big)::text AS big, \(empty)::bigint[] AS ids, \([String]())::text[] AS names").first
+                try await connection.query(
+                    "SELECT \(big)::text AS big, \(empty)::bigint[] AS ids, \([String]())::text[] AS names"
+                ).first
             )
             #expect(try row.decode(String.self, "big") == big)
             #expect(try row.decode([Int64].self, "ids") == [])
@@ -86,7 +92,9 @@ struct ValueRoundTripTests {
             for text in hostile {
                 try await connection.execute("INSERT INTO notes VALUES (\(text))")
             }
-            let stored = try await connection.query("SELECT body FROM notes").rows.map { try $0.decode(String.self, "body") }
+            let stored = try await connection.query("SELECT body FROM notes").rows.map {
+                try $0.decode(String.self, "body")
+            }
             #expect(Set(stored) == Set(hostile))
         }
     }

@@ -13,7 +13,8 @@ struct ChaosTests {
     @Test func nothingIsLostAndOnlyKilledWorkersJobsRepeat() async throws {
         let privateCluster = try await PrivateCluster.start("chaos-test")
         let server = try privateCluster?.configuration ?? OffloadTestDatabase.serverConfiguration()
-        var configuration = ChaosConfiguration(workerExecutable: OffloadBinary.path, logDirectory: logDirectory("chaos"))
+        var configuration = ChaosConfiguration(
+            workerExecutable: OffloadBinary.path, logDirectory: logDirectory("chaos"))
         configuration.jobs = 2_000
         configuration.workers = 4
         configuration.duration = .seconds(12)
@@ -22,7 +23,8 @@ struct ChaosTests {
         // This runs beside the rest of the suite on two cores: a worker starved of processor time for a
         // whole lease counts as dead, so the lease is longer than `make chaos`'s 5 s.
         configuration.leaseMs = 8_000
-        let run = ChaosRun(configuration: configuration, server: server, cluster: privateCluster?.cluster, progress: { print($0) })
+        let run = ChaosRun(
+            configuration: configuration, server: server, cluster: privateCluster?.cluster, progress: { print($0) })
         let report: ChaosReport
         do {
             report = try await run.run()

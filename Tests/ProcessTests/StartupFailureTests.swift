@@ -5,13 +5,13 @@ import OffloadTestKit
 import PGClient
 import Testing
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 @testable import OffloadTools
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// A worker process started against the wrong database stops at once with a message that says what
 /// is wrong, and never prints the password it was given.
@@ -20,11 +20,14 @@ struct StartupFailureTests {
     static let password = "Sekr1t-pw-4711"
 
     /// Runs a worker with `url` in DATABASE_URL (and `environment`) until it exits.
-    func startWorker(_ url: String, environment: [String: String] = [:], name: String) async throws -> (ChildExitStatus, String) {
+    func startWorker(_ url: String, environment: [String: String] = [:], name: String) async throws -> (
+        ChildExitStatus, String
+    ) {
         let logs = logDirectory("startup-\(name)")
         var env = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         env["DATABASE_URL"] = url
-        let child = try ChildProcess.spawn(OffloadBinary.path, ["fixture-worker"], environment: env, logFile: "\(logs)/worker.log")
+        let child = try ChildProcess.spawn(
+            OffloadBinary.path, ["fixture-worker"], environment: env, logFile: "\(logs)/worker.log")
         let status = await child.waitForExit(timeout: .seconds(60))
         if status == nil { child.send(SIGKILL) }
         let output = (try? String(contentsOfFile: child.logFile, encoding: .utf8)) ?? ""
@@ -49,7 +52,10 @@ struct StartupFailureTests {
         let components = URLComponents(string: server.target)
         let result = try await startWorker(
             "postgress://app:\(Self.password)@nowhere/app",
-            environment: ["PGHOST": components?.host ?? "", "PGPORT": components?.port.map(String.init) ?? "", "PGUSER": components?.user ?? ""],
+            environment: [
+                "PGHOST": components?.host ?? "", "PGPORT": components?.port.map(String.init) ?? "",
+                "PGUSER": components?.user ?? "",
+            ],
             name: "typo"
         )
         expectClearFailure(result, mentions: "does not exist")
@@ -65,7 +71,8 @@ struct StartupFailureTests {
     @Test func databaseWithoutTheSchema() async throws {
         try await OffloadTestDatabase.withEmptyDatabase { configuration in
             let result = try await startWorker(configuration.connectionString(), name: "no-schema")
-            expectClearFailure(result, mentions: "the offload schema is not installed in this database; run `offload migrate`")
+            expectClearFailure(
+                result, mentions: "the offload schema is not installed in this database; run `offload migrate`")
         }
     }
 
@@ -128,7 +135,7 @@ struct StartupFailureTests {
         let expected = try await LocalCluster.resolve(directory: directory, port: 1).placed()
         let admin = try await Connection.connect(server)
         guard let dataDirectory = try? await admin.query("SHOW data_directory").single(String.self, "data_directory"),
-              URL(fileURLWithPath: dataDirectory).standardizedFileURL.path == expected.dataDirectory
+            URL(fileURLWithPath: dataDirectory).standardizedFileURL.path == expected.dataDirectory
         else { return nil }
         return PrivateCluster(cluster: expected, url: server.target)
     }

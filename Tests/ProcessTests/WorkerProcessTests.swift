@@ -7,9 +7,9 @@ import Testing
 @testable import OffloadTools
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Real `offload fixture-worker` processes: several at once, killed, terminated.
@@ -20,9 +20,12 @@ struct WorkerProcessTests {
             try await database.enqueueRecord(2_000)
             let logs = logDirectory("two-processes")
             let workers = try (1...2).map {
-                try FixtureWorker.start(database.configuration, logDirectory: logs, name: "worker-\($0)", ["--concurrency", "20"])
+                try FixtureWorker.start(
+                    database.configuration, logDirectory: logs, name: "worker-\($0)", ["--concurrency", "20"])
             }
-            let done = try await eventually(timeout: .seconds(180)) { try await database.count("state = 'completed'") == 2_000 }
+            let done = try await eventually(timeout: .seconds(180)) {
+                try await database.count("state = 'completed'") == 2_000
+            }
             var statuses: [ChildExitStatus] = []
             for worker in workers { statuses.append(await worker.terminate()) }
             #expect(done, "logs: \(logs)")
@@ -51,7 +54,9 @@ struct WorkerProcessTests {
             #expect(try await database.count("id = \(id) AND state = 'running'") == 1)
 
             let second = try FixtureWorker.start(database.configuration, logDirectory: logs, name: "rescuer")
-            let completed = try await eventually(timeout: .seconds(60)) { try await database.count("id = \(id) AND state = 'completed'") == 1 }
+            let completed = try await eventually(timeout: .seconds(60)) {
+                try await database.count("id = \(id) AND state = 'completed'") == 1
+            }
             #expect(await second.terminate() == .exited(0))
             #expect(completed, "logs: \(logs)")
 
@@ -79,7 +84,10 @@ struct WorkerProcessTests {
             #expect(running, "logs: \(logs)")
             #expect(await worker.terminate() == .exited(0))
 
-            #expect(try await database.count("id = ANY('{\(slow.map(String.init).joined(separator: ","))}'::bigint[]) AND state = 'completed'") == 2)
+            #expect(
+                try await database.count(
+                    "id = ANY('{\(slow.map(String.init).joined(separator: ","))}'::bigint[]) AND state = 'completed'")
+                    == 2)
             // Never started: still available, no attempt spent, no error recorded.
             let rest = try await JobRow.all(database.pool).filter { waiting.contains($0.id) }
             #expect(rest.count == 20)
@@ -94,7 +102,8 @@ struct WorkerProcessTests {
         try await FixtureDatabase.with { database async throws in
             let id = try #require(try await database.enqueueRecord(1, .init(sleepMs: 600_000)).first)
             let logs = logDirectory("sigterm-deadline")
-            let worker = try FixtureWorker.start(database.configuration, logDirectory: logs, ["--shutdown-deadline-ms", "500"])
+            let worker = try FixtureWorker.start(
+                database.configuration, logDirectory: logs, ["--shutdown-deadline-ms", "500"])
             let started = try await eventually { try await database.invocations().count == 1 }
             #expect(started, "logs: \(logs)")
             #expect(await worker.terminate() == .exited(0))
@@ -118,10 +127,12 @@ struct WorkerProcessTests {
             let logs = logDirectory("sigterm-startup")
             let worker = try FixtureWorker.start(database.configuration, logDirectory: logs)
             let waiting = try await eventually {
-                try await locker.query("""
+                try await locker.query(
+                    """
                     SELECT count(*) AS n FROM pg_locks
                     WHERE relation = 'offload.migrations'::regclass AND NOT granted
-                    """).single(Int.self, "n") > 0
+                    """
+                ).single(Int.self, "n") > 0
             }
             #expect(waiting, "logs: \(logs)")
             worker.child.send(SIGTERM)

@@ -51,7 +51,8 @@ extension Offload {
     /// waiting or running.
     public func retryJob(_ id: Int64, toQueue: String? = nil) async throws -> RetryOutcome {
         try await pool.transaction { connection in
-            let retried = try await connection.query(AdminSQL.retry(id: id, toQueue: toQueue)).single(Bool.self, "retried")
+            let retried = try await connection.query(AdminSQL.retry(id: id, toQueue: toQueue)).single(
+                Bool.self, "retried")
             guard let row = try await connection.query(AdminSQL.stateAndQueue(id: id)).first else { return .notFound }
             if retried { return .retried(queue: try row.decode(String.self, "queue")) }
             return .notRetryable(try row.decode(JobState.self, "state"))
@@ -68,9 +69,12 @@ extension Offload {
     ) async throws -> DeadJobRetry {
         // The statement sets the queue itself, so it applies the SQL API's rule for queue names here:
         // no control characters (they would drive the terminal of whoever lists the jobs).
-        if let toQueue, toQueue.isEmpty || toQueue.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+        if let toQueue,
+            toQueue.isEmpty || toQueue.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        {
             throw PGError(
-                .server, "retryDeadJobs: to_queue must be a name without control characters, got \"\(toQueue.escapingControlCharacters)\"",
+                .server,
+                "retryDeadJobs: to_queue must be a name without control characters, got \"\(toQueue.escapingControlCharacters)\"",
                 sqlState: .invalidParameterValue
             )
         }

@@ -44,7 +44,8 @@ extension Offload {
         return HealthCheck(
             name: "claim latency", status: slow ? .warning : .ok, value: milliseconds,
             summary: String(format: "a claim from queue \"%@\" takes %.2f ms now", queue, milliseconds),
-            advice: slow ? "claims are slow: look at the vacuum rows above (dead index entries) and at the server's load" : nil
+            advice: slow
+                ? "claims are slow: look at the vacuum rows above (dead index entries) and at the server's load" : nil
         )
     }
 }

@@ -16,7 +16,10 @@ public struct Backoff: Sendable, Equatable {
     public var jitter: Double
 
     /// Creates a policy; see each property.
-    public init(initial: Duration = .seconds(1), multiplier: Double = 2, maximum: Duration = .seconds(3600), jitter: Double = 0.1) {
+    public init(
+        initial: Duration = .seconds(1), multiplier: Double = 2, maximum: Duration = .seconds(3600),
+        jitter: Double = 0.1
+    ) {
         self.initial = initial
         self.multiplier = multiplier
         self.maximum = maximum

@@ -13,7 +13,9 @@ extension Offload {
 
     /// Enqueues a job in its own transaction.
     @discardableResult
-    public func enqueue<Arguments: JobArguments>(_ arguments: Arguments, options: JobOptions = JobOptions()) async throws -> Int64 {
+    public func enqueue<Arguments: JobArguments>(_ arguments: Arguments, options: JobOptions = JobOptions())
+        async throws -> Int64
+    {
         try await enqueue(arguments, options: options, on: pool)
     }
 
@@ -28,7 +30,9 @@ extension Offload {
 
     /// Enqueues a job for `function` in its own transaction.
     @discardableResult
-    public func enqueue(function: String, arguments: some Encodable, options: JobOptions = JobOptions()) async throws -> Int64 {
+    public func enqueue(function: String, arguments: some Encodable, options: JobOptions = JobOptions()) async throws
+        -> Int64
+    {
         try await enqueue(function: function, arguments: arguments, options: options, on: pool)
     }
 

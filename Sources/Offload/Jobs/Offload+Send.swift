@@ -5,7 +5,9 @@ extension Offload {
     /// every function subscribed to its name. Returns the event id. With an `idempotencyKey` that was
     /// already used, nothing is created and the first event's id is returned.
     @discardableResult
-    public func send<E: Event>(_ event: E, idempotencyKey: String? = nil, on connection: some Queryable) async throws -> Int64 {
+    public func send<E: Event>(_ event: E, idempotencyKey: String? = nil, on connection: some Queryable) async throws
+        -> Int64
+    {
         try await send(name: E.name, data: event, idempotencyKey: idempotencyKey, on: connection)
     }
 

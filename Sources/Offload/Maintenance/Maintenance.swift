@@ -29,7 +29,9 @@ struct Maintenance: Sendable {
             } catch is CancellationError {
                 return
             } catch {
-                logger.warning("maintenance failed; will try again", metadata: ["error": "\(String(describing: error).escapingControlCharacters)"])
+                logger.warning(
+                    "maintenance failed; will try again",
+                    metadata: ["error": "\(String(describing: error).escapingControlCharacters)"])
             }
             try? await Task.sleep(for: configuration.interval)
         }
@@ -55,7 +57,10 @@ struct Maintenance: Sendable {
 
     /// One pass: rescue expired leases, prune old finished jobs, forget long-gone workers.
     func runPass(on connection: Connection) async throws {
-        let rescued = try await connection.query(MaintenanceSQL.rescueExpired(leaseSeconds: leaseDuration.seconds, graceAfterServerStart: leaseDuration.seconds)).rows
+        let rescued = try await connection.query(
+            MaintenanceSQL.rescueExpired(
+                leaseSeconds: leaseDuration.seconds, graceAfterServerStart: leaseDuration.seconds)
+        ).rows
         if !rescued.isEmpty {
             let states = try rescued.map { try $0.decode(JobState.self, "state") }
             let queues = try rescued.compactMap { row -> String? in
@@ -93,7 +98,8 @@ struct Maintenance: Sendable {
         let batch = configuration.pruneBatchSize
         var statements = [
             MaintenanceSQL.pruneFinished(
-                states: [.completed, .cancelled], retentionSeconds: configuration.completedRetention.seconds, batchSize: batch
+                states: [.completed, .cancelled], retentionSeconds: configuration.completedRetention.seconds,
+                batchSize: batch
             )
         ]
         if let deadRetention = configuration.deadRetention {

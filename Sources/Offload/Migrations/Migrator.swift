@@ -42,7 +42,8 @@ public struct Migrator: Sendable {
         try status.throwIfInconsistent()
         var applied: [Migration] = []
         for migration in status.pending {
-            logger.info("applying migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
+            logger.info(
+                "applying migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
             try await connection.transaction { connection in
                 try await connection.executeUnsafeScript(migration.sql)
                 try await connection.execute(MigrationSQL.record(migration))
@@ -80,7 +81,6 @@ public struct Migrator: Sendable {
         try await status(configuration).throwIfNotCurrent()
     }
 }
-
 
 /// A migration recorded in `offload.migrations`.
 public struct AppliedMigration: Sendable, Equatable {

@@ -33,7 +33,8 @@ enum SHA256 {
         for blockStart in stride(from: 0, to: message.count, by: 64) {
             for i in 0..<16 {
                 let at = blockStart + 4 * i
-                schedule[i] = UInt32(message[at]) << 24 | UInt32(message[at + 1]) << 16
+                schedule[i] =
+                    UInt32(message[at]) << 24 | UInt32(message[at + 1]) << 16
                     | UInt32(message[at + 2]) << 8 | UInt32(message[at + 3])
             }
             for i in 16..<64 {

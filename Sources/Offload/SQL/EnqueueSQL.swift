@@ -9,17 +9,17 @@ enum EnqueueSQL {
     static func enqueue(function: String, arguments: PGJSON, options: JobOptions) -> Query {
         // Prepared: it runs once per API request, and its plan (one function call) has no choices.
         let enqueue: Query = """
-        SELECT offload.enqueue(
-            \(function),
-            \(arguments)::jsonb,
-            queue => \(options.queue)::text,
-            run_at => coalesce(\(options.runAt)::timestamptz, now() + make_interval(secs => \(options.delaySeconds)::float8)),
-            priority => \(options.priority)::int,
-            max_attempts => \(options.maxAttempts)::int,
-            unique_key => \(options.uniqueKey)::text,
-            tags => \(options.tags)::text[]
-        ) AS id
-        """
+            SELECT offload.enqueue(
+                \(function),
+                \(arguments)::jsonb,
+                queue => \(options.queue)::text,
+                run_at => coalesce(\(options.runAt)::timestamptz, now() + make_interval(secs => \(options.delaySeconds)::float8)),
+                priority => \(options.priority)::int,
+                max_attempts => \(options.maxAttempts)::int,
+                unique_key => \(options.uniqueKey)::text,
+                tags => \(options.tags)::text[]
+            ) AS id
+            """
         return enqueue.prepared()
     }
 

@@ -19,7 +19,9 @@ enum JobSQL {
     /// Binds: queue, limit, worker id, lease seconds, and the time to claim at when given (else the
     /// server's now()).
     /// Returns: `id`, `function`, `queue`, `args`, `attempt`, `max_attempts`, `event_id`, `run_at`.
-    static func claimAvailable(queue: String, limit: Int, workerID: String, leaseSeconds: Double, at: Date? = nil) -> Query {
+    static func claimAvailable(queue: String, limit: Int, workerID: String, leaseSeconds: Double, at: Date? = nil)
+        -> Query
+    {
         // Without a time, the function's default (now()) applies: the worker's statement keeps four
         // binds, which pgbench's replay of it in `offload bench` can pass (it has no NULL).
         let claim: Query =

@@ -1,7 +1,9 @@
 /// Decides what a failed attempt becomes: retried later, dead, cancelled, snoozed or handed back.
 /// Pure logic, unit-tested without a database.
 enum AttemptPolicy {
-    static func settle(job: ClaimedJob, error: any Error, stopReason: StopReason?, options: FunctionOptions) -> JobOutcome.Settlement {
+    static func settle(job: ClaimedJob, error: any Error, stopReason: StopReason?, options: FunctionOptions)
+        -> JobOutcome.Settlement
+    {
         switch stopReason {
         case .cancelRequested:
             return settlement(job, .cancelled, message: "cancelled on request while running", type: "Cancelled")
@@ -48,12 +50,15 @@ enum AttemptPolicy {
     }
 
     /// A failed attempt: retried after the backoff, or dead when it was the last one.
-    static func failure(job: ClaimedJob, message: String, type: String, options: FunctionOptions?) -> JobOutcome.Settlement {
+    static func failure(job: ClaimedJob, message: String, type: String, options: FunctionOptions?)
+        -> JobOutcome.Settlement
+    {
         if job.attempt >= job.maxAttempts {
             return settlement(job, .dead, message: message, type: type)
         }
         let backoff = options?.backoff ?? .exponential
-        return settlement(job, .retryable, delay: backoff.delay(afterAttempt: job.attempt), message: message, type: type)
+        return settlement(
+            job, .retryable, delay: backoff.delay(afterAttempt: job.attempt), message: message, type: type)
     }
 
     private static func settlement(

@@ -75,7 +75,9 @@ final class OutcomeWriter<C: Clock>: Sendable where C.Duration == Duration {
                 state.withLock { $0.batchFailed() }
                 logger.warning(
                     "could not record \(batch.count) job outcomes; retrying",
-                    metadata: ["error": "\(String(describing: error).escapingControlCharacters)", "retry_in": "\(backoff)"]
+                    metadata: [
+                        "error": "\(String(describing: error).escapingControlCharacters)", "retry_in": "\(backoff)",
+                    ]
                 )
                 if let deadline, clock.now.advanced(by: backoff) > deadline { return false }
                 // Sleep even when cancelled (a final flush runs in a task of its own, see Worker).
@@ -110,14 +112,20 @@ final class OutcomeWriter<C: Clock>: Sendable where C.Duration == Duration {
             let settlement = Self.unstorable(outcome, reason: error)
             logger.error(
                 "PostgreSQL rejected a job's outcome; recording the job as dead",
-                metadata: ["job_id": "\(outcome.jobID)", "error": "\(String(describing: error).escapingControlCharacters)"]
+                metadata: [
+                    "job_id": "\(outcome.jobID)", "error": "\(String(describing: error).escapingControlCharacters)",
+                ]
             )
             do {
                 try await write([.settled(settlement)])
                 return [.settled(settlement)]
             } catch let error where Self.isRejectedData(error) {
                 // Not even that could be stored: drop it. The lease expires and the job is rescued.
-                logger.error("could not record the job's failure either; its lease will expire", metadata: ["job_id": "\(outcome.jobID)", "error": "\(String(describing: error).escapingControlCharacters)"])
+                logger.error(
+                    "could not record the job's failure either; its lease will expire",
+                    metadata: [
+                        "job_id": "\(outcome.jobID)", "error": "\(String(describing: error).escapingControlCharacters)",
+                    ])
                 return []
             }
         }

@@ -72,7 +72,9 @@ final class RunningJobs<C: Clock>: Sendable where C.Duration == Duration {
     func insert(_ job: ClaimedJob, timeout: Duration) {
         let now = clock.now
         state.withLock {
-            $0.entries[Key(job)] = Entry(job: job, deadline: now.advanced(by: timeout), task: nil, stopReason: nil, stoppedAt: nil, timeout: timeout)
+            $0.entries[Key(job)] = Entry(
+                job: job, deadline: now.advanced(by: timeout), task: nil, stopReason: nil, stoppedAt: nil,
+                timeout: timeout)
         }
     }
 
@@ -129,7 +131,9 @@ final class RunningJobs<C: Clock>: Sendable where C.Duration == Duration {
     func stopOverdue() {
         let now = clock.now
         let overdue = state.withLock { state in
-            state.entries.filter { $0.value.deadline <= now && $0.value.stopReason == nil }.map { ($0.key, $0.value.timeout) }
+            state.entries.filter { $0.value.deadline <= now && $0.value.stopReason == nil }.map {
+                ($0.key, $0.value.timeout)
+            }
         }
         for (key, timeout) in overdue { stop(key, because: .timeout(timeout), now: now) }
     }

@@ -15,7 +15,9 @@ final class WakeSignal: Sendable {
     /// Calls its closure once the duration has passed; a Dispatch timer, or a manual one in tests.
     private let scheduleTimer: @Sendable (Duration, @escaping @Sendable () -> Void) -> Void
 
-    init(scheduleTimer: @escaping @Sendable (Duration, @escaping @Sendable () -> Void) -> Void = WakeSignal.dispatchTimer) {
+    init(
+        scheduleTimer: @escaping @Sendable (Duration, @escaping @Sendable () -> Void) -> Void = WakeSignal.dispatchTimer
+    ) {
         self.scheduleTimer = scheduleTimer
     }
 

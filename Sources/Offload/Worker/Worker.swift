@@ -67,7 +67,8 @@ public final class Worker: Service {
         var logger = logger
         logger[metadataKey: "worker_id"] = "\(id.escapingControlCharacters)"  // from the host name
         self.logger = logger
-        self.ownPool = ConnectionPool(Self.ownConnectionConfiguration(pool.configuration, configuration), maxConnections: 3)
+        self.ownPool = ConnectionPool(
+            Self.ownConnectionConfiguration(pool.configuration, configuration), maxConnections: 3)
         self.observer = observer
         self.outcomes = OutcomeWriter(
             pool: ownPool, workerID: id, logger: logger, clock: clock, written: observer.map(Self.reportWritten)
@@ -257,7 +258,9 @@ public final class Worker: Service {
         // JobSQL.claimAvailable) can come back to this worker with the same attempt while the first
         // run goes on. That run is this claim: its outcome matches the job's row. Don't start another.
         if running.contains(job) {
-            logger.warning("claimed a job this worker is running already (a claim undone by a PostgreSQL crash); not starting it twice", metadata: job.logMetadata)
+            logger.warning(
+                "claimed a job this worker is running already (a claim undone by a PostgreSQL crash); not starting it twice",
+                metadata: job.logMetadata)
             return
         }
         let timeout = functions[job.function]?.options.timeout ?? .seconds(300)
@@ -283,9 +286,12 @@ public final class Worker: Service {
         let startedAt = ContinuousClock.now
         metrics.started(function: job.function, runAt: job.runAt)
         guard let function = functions[job.function] else {
-            let message = "no function \"\(job.function.escapingControlCharacters)\" is registered in this worker (it has: \(functions.keys.sorted().joined(separator: ", ")))"
+            let message =
+                "no function \"\(job.function.escapingControlCharacters)\" is registered in this worker (it has: \(functions.keys.sorted().joined(separator: ", ")))"
             logger.warning("cannot run job: \(message)", metadata: job.logMetadata)
-            record(.settled(AttemptPolicy.failure(job: job, message: message, type: "UnknownFunction", options: nil)), job: job, startedAt: startedAt)
+            record(
+                .settled(AttemptPolicy.failure(job: job, message: message, type: "UnknownFunction", options: nil)),
+                job: job, startedAt: startedAt)
             return
         }
         logger.debug("job started", metadata: job.logMetadata)
@@ -297,12 +303,16 @@ public final class Worker: Service {
         do {
             let result = try await function.invoke(job.argumentsJSON, context)
             if completion.isCompleted {
-                metrics.finished(function: job.function, runNanoseconds: (ContinuousClock.now - startedAt).saturatingNanoseconds, state: .completed)
+                metrics.finished(
+                    function: job.function, runNanoseconds: (ContinuousClock.now - startedAt).saturatingNanoseconds,
+                    state: .completed)
                 logger.debug("job completed in its own transaction", metadata: job.logMetadata)
                 report(.jobFinished(id: job.id, attempt: job.attempt, state: .completed))
                 return
             }
-            record(.completed(.init(jobID: job.id, attempt: job.attempt, result: result.map(PGJSON.init(rawJSON:)))), job: job, startedAt: startedAt)
+            record(
+                .completed(.init(jobID: job.id, attempt: job.attempt, result: result.map(PGJSON.init(rawJSON:)))),
+                job: job, startedAt: startedAt)
         } catch {
             let settlement = AttemptPolicy.settle(
                 job: job, error: error, stopReason: running.stopReason(of: job.id, attempt: job.attempt),
@@ -339,7 +349,9 @@ public final class Worker: Service {
         case .completed: state = .completed
         case .settled(let settlement): state = settlement.state
         }
-        metrics.finished(function: job.function, runNanoseconds: (ContinuousClock.now - startedAt).saturatingNanoseconds, state: state)
+        metrics.finished(
+            function: job.function, runNanoseconds: (ContinuousClock.now - startedAt).saturatingNanoseconds,
+            state: state)
         outcomes.add(outcome)
     }
 
@@ -384,7 +396,9 @@ public final class Worker: Service {
             case .waitForJobs(let timeout):
                 await wake.wait(timeout: timeout)
             case .stopAll(let count):
-                logger.warning("shutdown deadline passed: cancelling running jobs and handing them back", metadata: ["running": "\(count)"])
+                logger.warning(
+                    "shutdown deadline passed: cancelling running jobs and handing them back",
+                    metadata: ["running": "\(count)"])
                 running.stopAll()
             case .abandonStuckThenWait(let timeout):
                 abandonStuckHandlers()
@@ -405,7 +419,9 @@ public final class Worker: Service {
         await Task {
             let written = await outcomes.writePending(retryUntil: outcomes.clock.now.advanced(by: .seconds(10)))
             if !written {
-                logger.error("could not record every job outcome before stopping; their leases will expire and they will run again")
+                logger.error(
+                    "could not record every job outcome before stopping; their leases will expire and they will run again"
+                )
             }
             _ = try? await pool.execute(WorkerSQL.deregister(id: id))
             logger.info("worker stopped")

@@ -39,8 +39,10 @@ public enum WorkerEvent: Sendable, Hashable, CustomStringConvertible {
         case .wokeByNotification(let queue): "wokeByNotification(queue: \(queue))"
         case .claimed(let count): "claimed(\(count))"
         case .idle: "idle"
-        case .jobStarted(let id, let function, let attempt): "jobStarted(id: \(id), function: \(function), attempt: \(attempt))"
-        case .jobFinished(let id, let attempt, let state): "jobFinished(id: \(id), attempt: \(attempt), state: \(state.rawValue))"
+        case .jobStarted(let id, let function, let attempt):
+            "jobStarted(id: \(id), function: \(function), attempt: \(attempt))"
+        case .jobFinished(let id, let attempt, let state):
+            "jobFinished(id: \(id), attempt: \(attempt), state: \(state.rawValue))"
         case .maintenanceRan(let rescued): "maintenanceRan(rescued: \(rescued))"
         case .stopped: "stopped"
         }

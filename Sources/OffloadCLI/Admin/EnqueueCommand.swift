@@ -23,7 +23,8 @@ struct EnqueueCommand: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("The function id.", valueName: "function"))
     var function: String
 
-    @Argument(help: ArgumentHelp("The arguments: a JSON object, or - to read them from standard input.", valueName: "json"))
+    @Argument(
+        help: ArgumentHelp("The arguments: a JSON object, or - to read them from standard input.", valueName: "json"))
     var arguments = "{}"
 
     @Option(help: ArgumentHelp("The queue. Defaults to the function's.", valueName: "queue"))
@@ -44,13 +45,18 @@ struct EnqueueCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Lower runs first, -100 to 100.")
     var priority = 0
 
-    @Option(name: .customLong("unique-key"), help: ArgumentHelp("At most one unfinished job of the function per key.", valueName: "key"))
+    @Option(
+        name: .customLong("unique-key"),
+        help: ArgumentHelp("At most one unfinished job of the function per key.", valueName: "key"))
     var uniqueKey: String?
 
-    @Option(name: .customLong("max-attempts"), help: ArgumentHelp("Attempts before the job is dead. Defaults to the function's.", valueName: "n"))
+    @Option(
+        name: .customLong("max-attempts"),
+        help: ArgumentHelp("Attempts before the job is dead. Defaults to the function's.", valueName: "n"))
     var maxAttempts: Int?
 
-    @Option(name: .customLong("tag"), help: ArgumentHelp("A label for filtering; repeat for several.", valueName: "tag"))
+    @Option(
+        name: .customLong("tag"), help: ArgumentHelp("A label for filtering; repeat for several.", valueName: "tag"))
     var tags: [String] = []
 
     func validate() throws {

@@ -41,7 +41,8 @@ struct PruneCommand: AsyncParsableCommand {
     func validate() throws {
         let states = try JobStateArgument.parse(stateNames, option: "--state")
         if let unfinished = states.first(where: { !$0.isFinished }) {
-            throw ValidationError("--state \(unfinished.rawValue): only finished jobs (completed, cancelled, dead) can be pruned.")
+            throw ValidationError(
+                "--state \(unfinished.rawValue): only finished jobs (completed, cancelled, dead) can be pruned.")
         }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1.") }
     }
@@ -53,14 +54,17 @@ struct PruneCommand: AsyncParsableCommand {
         defer { offload.pool.close() }
         let deleted = try await offload.prune(olderThan: olderThan, states: Set(states), batchSize: batchSize)
         if json {
-            print(JSONValue.fields([
-                "deleted": .int(deleted),
-                "states": .strings(states.map(\.rawValue)),
-                "older_than_seconds": .double(olderThan.seconds),
-            ]).rendered())
+            print(
+                JSONValue.fields([
+                    "deleted": .int(deleted),
+                    "states": .strings(states.map(\.rawValue)),
+                    "older_than_seconds": .double(olderThan.seconds),
+                ]).rendered())
         } else {
             let names = states.map(\.rawValue).joined(separator: ", ")
-            print("deleted \(deleted) job\(deleted == 1 ? "" : "s") (\(names)) that finished more than \(DurationParser.format(olderThan)) ago")
+            print(
+                "deleted \(deleted) job\(deleted == 1 ? "" : "s") (\(names)) that finished more than \(DurationParser.format(olderThan)) ago"
+            )
         }
     }
 }

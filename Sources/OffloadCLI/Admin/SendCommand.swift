@@ -22,7 +22,8 @@ struct SendCommand: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("The event name, e.g. api/source.connected.", valueName: "name"))
     var name: String
 
-    @Argument(help: ArgumentHelp("The event data: a JSON object, or - to read it from standard input.", valueName: "json"))
+    @Argument(
+        help: ArgumentHelp("The event data: a JSON object, or - to read it from standard input.", valueName: "json"))
     var data = "{}"
 
     @Option(name: .customLong("idempotency-key"), help: ArgumentHelp("Send at most once per key.", valueName: "key"))
@@ -40,14 +41,17 @@ struct SendCommand: AsyncParsableCommand {
         } catch let error as PGError where error.sqlState == .insufficientPrivilege {
             // An offload_enqueuer login may send but not read jobs (docs/security.md): the event is
             // sent, which is all this command promises.
-            FileHandle.standardError.write(Data("event \(eventID) sent (this login may not read the jobs it created)\n".utf8))
+            FileHandle.standardError.write(
+                Data("event \(eventID) sent (this login may not read the jobs it created)\n".utf8))
             return
         }
         let note: String
         if jobs.isEmpty {
-            note = "event \(eventID) stored; no function subscribes to \"\(name.escapingControlCharacters)\", so it created no jobs"
+            note =
+                "event \(eventID) stored; no function subscribes to \"\(name.escapingControlCharacters)\", so it created no jobs"
         } else {
-            let list = jobs.reversed().map { "\($0.id) (\($0.function.escapingControlCharacters))" }.joined(separator: ", ")
+            let list = jobs.reversed().map { "\($0.id) (\($0.function.escapingControlCharacters))" }.joined(
+                separator: ", ")
             note = "event \(eventID): job\(jobs.count == 1 ? "" : "s") \(list)"
         }
         FileHandle.standardError.write(Data((note + "\n").utf8))

@@ -58,7 +58,8 @@ struct StatusCommand: AsyncParsableCommand {
                 throw error
             } catch {
                 // A watch outlives a server restart: say what failed, try again next round.
-                FileHandle.standardError.write(Data("error: \(String(describing: error).escapingControlCharacters(keepingNewlines: true))\n".utf8))
+                FileHandle.standardError.write(
+                    Data("error: \(String(describing: error).escapingControlCharacters(keepingNewlines: true))\n".utf8))
             }
             try await Task.sleep(for: watch)
         }
@@ -75,7 +76,9 @@ struct StatusCommand: AsyncParsableCommand {
         if status.queues.isEmpty {
             text += "No jobs waiting, running or dead, and none finished in the last 5 minutes."
         } else {
-            var rows = [["QUEUE", "FUNCTION", "AVAILABLE", "SCHEDULED", "RUNNING", "RETRYABLE", "DEAD", "LAG", "DONE/MIN"]]
+            var rows = [
+                ["QUEUE", "FUNCTION", "AVAILABLE", "SCHEDULED", "RUNNING", "RETRYABLE", "DEAD", "LAG", "DONE/MIN"]
+            ]
             for stat in status.queues {
                 rows.append([
                     stat.queue, stat.function, String(stat.available), String(stat.scheduled), String(stat.running),

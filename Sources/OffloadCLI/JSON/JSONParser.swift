@@ -55,7 +55,9 @@ struct JSONParser {
         case "f": return try parseLiteral("false", .bool(false))
         case "n": return try parseLiteral("null", .null)
         case "'": throw failure("JSON strings use double quotes, found '")
-        default: throw failure("expected a value (object, array, string, number, true, false or null), found \(describeCurrent())")
+        default:
+            throw failure(
+                "expected a value (object, array, string, number, true, false or null), found \(describeCurrent())")
         }
     }
 
@@ -71,12 +73,17 @@ struct JSONParser {
             skipWhitespace()
             guard current == "\"" else {
                 if current == "'" { throw failure("JSON strings use double quotes, found '") }
-                if current == "}" { throw failure("expected a key in double quotes after ',', found '}' (trailing commas are not allowed)") }
+                if current == "}" {
+                    throw failure(
+                        "expected a key in double quotes after ',', found '}' (trailing commas are not allowed)")
+                }
                 throw failure("expected a key in double quotes, found \(describeCurrent())")
             }
             let key = try parseString()
             skipWhitespace()
-            guard current == ":" else { throw failure("expected ':' after the key \"\(key)\", found \(describeCurrent())") }
+            guard current == ":" else {
+                throw failure("expected ':' after the key \"\(key)\", found \(describeCurrent())")
+            }
             position += 1
             skipWhitespace()
             let value = try parseValue(depth: depth + 1)
@@ -102,7 +109,9 @@ struct JSONParser {
         }
         while true {
             skipWhitespace()
-            if current == "]" { throw failure("expected a value after ',', found ']' (trailing commas are not allowed)") }
+            if current == "]" {
+                throw failure("expected a value after ',', found ']' (trailing commas are not allowed)")
+            }
             elements.append(try parseValue(depth: depth + 1))
             skipWhitespace()
             switch current {

@@ -41,7 +41,9 @@ struct JobsRetryCommand: AsyncParsableCommand {
         transform: JobsRetryCommand.parseSince)
     var since: TimePoint?
 
-    @Option(name: .customLong("to-queue"), help: ArgumentHelp("Run the jobs on this queue instead of their own.", valueName: "queue"))
+    @Option(
+        name: .customLong("to-queue"),
+        help: ArgumentHelp("Run the jobs on this queue instead of their own.", valueName: "queue"))
     var toQueue: String?
 
     @Flag(name: .customLong("dry-run"), help: "Show what would be re-run; change nothing.")
@@ -76,11 +78,14 @@ struct JobsRetryCommand: AsyncParsableCommand {
     private func retryDead(_ offload: Offload) async throws {
         let filter = DeadJobFilter(function: function, queue: queue, diedSince: since)
         let result = try await offload.retryDeadJobs(filter, toQueue: toQueue, dryRun: dryRun)
-        let retried = result.retried.map { JSONOutput.RetriedJob(id: $0.id, function: $0.function, queue: $0.targetQueue) }
+        let retried = result.retried.map {
+            JSONOutput.RetriedJob(id: $0.id, function: $0.function, queue: $0.targetQueue)
+        }
         let skipped = result.skipped.map { job in
             JSONOutput.NotRetriedJob(
                 id: job.id, state: .dead,
-                reason: "another job of \(job.function) with the same unique key is waiting or running, or is retried instead"
+                reason:
+                    "another job of \(job.function) with the same unique key is waiting or running, or is retried instead"
             )
         }
         if json {
@@ -111,10 +116,12 @@ struct JobsRetryCommand: AsyncParsableCommand {
                 case .notFound:
                     failed.append(.init(id: id, state: nil, reason: "no job \(id)"))
                 case .notRetryable(let state):
-                    failed.append(.init(
-                        id: id, state: state,
-                        reason: "job \(id) is \(state.rawValue) already; only dead, cancelled, completed or retryable jobs can be retried"
-                    ))
+                    failed.append(
+                        .init(
+                            id: id, state: state,
+                            reason:
+                                "job \(id) is \(state.rawValue) already; only dead, cancelled, completed or retryable jobs can be retried"
+                        ))
                 }
             } catch let error as PGError where error.sqlState == .uniqueViolation {
                 // offload.retry explains which active job holds the unique key.
@@ -128,7 +135,8 @@ struct JobsRetryCommand: AsyncParsableCommand {
         }
         guard failed.isEmpty else {
             let reasons = failed.map(\.reason).joined(separator: "\nerror: ")
-            throw CLIError(ids.count == 1 ? reasons : "\(reasons)\nerror: retried \(retried.count) of \(ids.count) jobs")
+            throw CLIError(
+                ids.count == 1 ? reasons : "\(reasons)\nerror: retried \(retried.count) of \(ids.count) jobs")
         }
     }
 
@@ -137,9 +145,10 @@ struct JobsRetryCommand: AsyncParsableCommand {
         if (try? DurationParser.parse(text)) != nil { return .ago(try DurationParser.parseAgo(text)) }
         do {
             return .date(try TimestampParser.parse(text))
-        } catch where error.reason != nil {
+        } catch  where error.reason != nil {
             throw error  // shaped like a time, but names none: say what is wrong with it
         } catch {}
-        throw ValidationError("\"\(text)\" is neither a duration (e.g. 30m, 2h, 7d) nor an ISO 8601 time (e.g. 2026-11-29T05:00:00Z)")
+        throw ValidationError(
+            "\"\(text)\" is neither a duration (e.g. 30m, 2h, 7d) nor an ISO 8601 time (e.g. 2026-11-29T05:00:00Z)")
     }
 }

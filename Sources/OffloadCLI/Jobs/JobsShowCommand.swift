@@ -37,7 +37,11 @@ struct JobsShowCommand: AsyncParsableCommand {
             ["id", String(job.id)],
             ["function", job.function],
             ["queue", job.queue],
-            ["state", job.state.rawValue + (job.cancelRequestedAt != nil && job.state == .running ? " (cancel requested)" : "")],
+            [
+                "state",
+                job.state.rawValue
+                    + (job.cancelRequestedAt != nil && job.state == .running ? " (cancel requested)" : ""),
+            ],
             ["attempts", "\(job.attempt) of \(job.maxAttempts)"],
             ["priority", String(job.priority)],
             ["created", time(job.createdAt)],
@@ -64,7 +68,9 @@ struct JobsShowCommand: AsyncParsableCommand {
                 if let type = error.type { heading += ", \(type.escapingControlCharacters)" }
                 if let worker = error.worker { heading += ", worker \(worker.escapingControlCharacters)" }
                 // Lines of a multi-line message stay lines, each indented, so none can pass for a heading.
-                text += "\n  " + heading + "\n" + indented(error.message.escapingControlCharacters(keepingNewlines: true), by: 4)
+                text +=
+                    "\n  " + heading + "\n"
+                    + indented(error.message.escapingControlCharacters(keepingNewlines: true), by: 4)
             }
         }
         return text
@@ -72,6 +78,7 @@ struct JobsShowCommand: AsyncParsableCommand {
 
     private static func indented(_ text: String, by count: Int = 2) -> String {
         let padding = String(repeating: " ", count: count)
-        return text.split(separator: "\n", omittingEmptySubsequences: false).map { padding + $0 }.joined(separator: "\n")
+        return text.split(separator: "\n", omittingEmptySubsequences: false).map { padding + $0 }.joined(
+            separator: "\n")
     }
 }

@@ -122,12 +122,14 @@ enum JSONOutput {
     static func retry(dryRun: Bool, retried: [RetriedJob], notRetried: [NotRetriedJob]) -> JSONValue {
         .fields([
             "dry_run": .bool(dryRun),
-            "retried": .array(retried.map { job in
-                .fields(["id": .int(job.id), "function": .text(job.function), "queue": .string(job.queue)])
-            }),
-            "not_retried": .array(notRetried.map { job in
-                .fields(["id": .int(job.id), "state": .text(job.state?.rawValue), "reason": .string(job.reason)])
-            }),
+            "retried": .array(
+                retried.map { job in
+                    .fields(["id": .int(job.id), "function": .text(job.function), "queue": .string(job.queue)])
+                }),
+            "not_retried": .array(
+                notRetried.map { job in
+                    .fields(["id": .int(job.id), "state": .text(job.state?.rawValue), "reason": .string(job.reason)])
+                }),
         ])
     }
 
@@ -147,17 +149,18 @@ enum JSONOutput {
 
     /// `jobs cancel --json`.
     static func cancellations(_ cancellations: [JobCancellation]) -> JSONValue {
-        .array(cancellations.map { cancellation in
-            let (outcome, state): (String, JobState?) =
-                switch cancellation.outcome {
-                case .cancelled: ("cancelled", .cancelled)
-                case .cancelRequested: ("cancel_requested", .running)
-                case .alreadyFinished(let state): ("already_finished", state)
-                case .notFound: ("not_found", nil)
-                }
-            return .fields([
-                "id": .int(cancellation.jobID), "outcome": .string(outcome), "state": .text(state?.rawValue),
-            ])
-        })
+        .array(
+            cancellations.map { cancellation in
+                let (outcome, state): (String, JobState?) =
+                    switch cancellation.outcome {
+                    case .cancelled: ("cancelled", .cancelled)
+                    case .cancelRequested: ("cancel_requested", .running)
+                    case .alreadyFinished(let state): ("already_finished", state)
+                    case .notFound: ("not_found", nil)
+                    }
+                return .fields([
+                    "id": .int(cancellation.jobID), "outcome": .string(outcome), "state": .text(state?.rawValue),
+                ])
+            })
     }
 }

@@ -56,7 +56,8 @@ enum DurationParser {
         let duration = try parse(text)
         let then = now.addingTimeInterval(-duration.seconds)
         guard (try? then.pgText()) != nil else {
-            throw Failure(text: text, reason: "too long: it reaches back before 4713 BC, the earliest time PostgreSQL stores")
+            throw Failure(
+                text: text, reason: "too long: it reaches back before 4713 BC, the earliest time PostgreSQL stores")
         }
         return duration
     }

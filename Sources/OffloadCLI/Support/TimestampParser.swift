@@ -13,7 +13,8 @@ enum TimestampParser {
 
         var description: String {
             if let reason { return "invalid timestamp \"\(text)\": \(reason)" }
-            return "invalid timestamp \"\(text)\" (use ISO 8601, e.g. 2026-11-29T05:00:00Z or 2026-11-29T07:00:00+02:00)"
+            return
+                "invalid timestamp \"\(text)\" (use ISO 8601, e.g. 2026-11-29T05:00:00Z or 2026-11-29T07:00:00+02:00)"
         }
     }
 
@@ -50,7 +51,8 @@ enum HumanFormat {
     static func relative(_ date: Date, now: Date) -> String {
         let seconds = now.timeIntervalSince(date)
         if abs(seconds) < 0.5 { return "now" }
-        return seconds > 0 ? "\(DurationParser.format(seconds: seconds)) ago" : "in \(DurationParser.format(seconds: -seconds))"
+        return seconds > 0
+            ? "\(DurationParser.format(seconds: seconds)) ago" : "in \(DurationParser.format(seconds: -seconds))"
     }
 
     /// A rate with one decimal, no trailing `.0` noise for zero: `0`, `0.2`, `12.5`, `1200`.

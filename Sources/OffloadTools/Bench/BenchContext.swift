@@ -58,7 +58,7 @@ struct BenchContext: Sendable {
                 workers.append(try await startWorker(concurrency: concurrency, claimBatch: claimBatch))
             }
         } catch {
-            workers.forEach { $0.killNow() }
+            for worker in workers { worker.killNow() }
             throw error
         }
         return workers

@@ -45,7 +45,7 @@ struct BurndownBench {
             let cpuAtEnd = workers.compactMap { $0.cpuSeconds() }
             cpu = cpuAtEnd.count == workers.count ? cpuAtEnd.reduce(0, +) - cpuAtStart : nil
         } catch {
-            workers.forEach { $0.killNow() }
+            for worker in workers { worker.killNow() }
             throw error
         }
         for worker in workers { try await worker.stopWorker() }

@@ -2,9 +2,9 @@ import Foundation
 import PGClient
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// An `offload fixture-worker` process started by the benchmark: its own binary, so the worker
@@ -15,7 +15,9 @@ extension ChildProcess {
     func waitUntilRegistered(_ database: some Queryable, timeout: Duration = .seconds(30)) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            if let status = exitStatus { throw BenchError("the worker exited during start-up (\(status)):\n\(logTail())") }
+            if let status = exitStatus {
+                throw BenchError("the worker exited during start-up (\(status)):\n\(logTail())")
+            }
             let query: Query = "SELECT count(*) AS n FROM offload.workers WHERE pid = \(Int(pid))"
             if try await database.query(query).single(Int.self, "n") > 0 { return }
             try await Task.sleep(for: .milliseconds(5))

@@ -24,7 +24,10 @@ struct ChaosCommand: AsyncParsableCommand {
     )
 
     // Not DatabaseOptions: that one requires a database, and without one this command starts its own.
-    @Option(name: .customLong("database-url"), help: ArgumentHelp("PostgreSQL URL or conninfo. Defaults to $DATABASE_URL, else a local cluster.", valueName: "url"))
+    @Option(
+        name: .customLong("database-url"),
+        help: ArgumentHelp(
+            "PostgreSQL URL or conninfo. Defaults to $DATABASE_URL, else a local cluster.", valueName: "url"))
     var databaseURL: String?
 
     @Option(help: "Jobs to enqueue.") var jobs = 20_000
@@ -42,17 +45,25 @@ struct ChaosCommand: AsyncParsableCommand {
     @Flag(help: "Keep the run's database afterwards.") var keepDatabase = false
 
     func validate() throws {
-        guard jobs > 0, workers > 0, concurrency > 0 else { throw ValidationError("--jobs, --workers and --concurrency must be positive") }
-        guard duration > 0, killEvery >= 0, leaseMs > 0 else { throw ValidationError("--duration and --lease-ms must be positive, --kill-every not negative") }
+        guard jobs > 0, workers > 0, concurrency > 0 else {
+            throw ValidationError("--jobs, --workers and --concurrency must be positive")
+        }
+        guard duration > 0, killEvery >= 0, leaseMs > 0 else {
+            throw ValidationError("--duration and --lease-ms must be positive, --kill-every not negative")
+        }
         // Bounded before `Int(duration * 1000)` could trap on 1e300 or infinity.
-        guard duration <= 86_400, killEvery <= 86_400 else { throw ValidationError("--duration and --kill-every must be at most 86400 seconds") }
+        guard duration <= 86_400, killEvery <= 86_400 else {
+            throw ValidationError("--duration and --kill-every must be at most 86400 seconds")
+        }
     }
 
     func run() async throws {
         var cluster: LocalCluster?
         var server: ConnectionConfiguration
         var startedCluster = false
-        let given = databaseURL.flatMap { $0.isEmpty ? nil : ConnectionConfiguration($0) } ?? ConnectionConfiguration.fromEnvironment()
+        let given =
+            databaseURL.flatMap { $0.isEmpty ? nil : ConnectionConfiguration($0) }
+            ?? ConnectionConfiguration.fromEnvironment()
         let explicitURL = given != nil
         if let localDir {
             cluster = try await LocalCluster.resolve(directory: localDir, port: localPort).placed()
@@ -84,9 +95,11 @@ struct ChaosCommand: AsyncParsableCommand {
 
         var logger = Logger(label: "offload.chaos")
         logger.logLevel = .warning
-        var chaos = ChaosRun(configuration: configuration, server: server, cluster: cluster, progress: { line in
-            FileHandle.standardError.write(Data((line + "\n").utf8))
-        })
+        var chaos = ChaosRun(
+            configuration: configuration, server: server, cluster: cluster,
+            progress: { line in
+                FileHandle.standardError.write(Data((line + "\n").utf8))
+            })
         chaos.logger = logger
         chaos.keepDatabase = keepDatabase
         let report: ChaosReport
@@ -105,7 +118,7 @@ struct ChaosCommand: AsyncParsableCommand {
     /// The running `offload` binary, which also runs the workers.
     static func ownExecutable() -> String {
         #if os(Linux)
-        if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return path }
+            if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return path }
         #endif
         return Bundle.main.executablePath ?? CommandLine.arguments[0]
     }

@@ -39,7 +39,8 @@ struct ChaosDatabase: Sendable {
     /// Drops the database, disconnecting whoever is still connected.
     func drop() async throws {
         let admin = try await Connection.connect(server)
-        try await admin.execute(Query(unsafeSQL: "DROP DATABASE IF EXISTS \(try await admin.quoteIdentifier(name)) WITH (FORCE)"))
+        try await admin.execute(
+            Query(unsafeSQL: "DROP DATABASE IF EXISTS \(try await admin.quoteIdentifier(name)) WITH (FORCE)"))
     }
 }
 

@@ -44,12 +44,17 @@ struct ChaosProducer: Sendable {
                 while true {
                     try await Task.sleep(for: backoff)
                     backoff = min(backoff * 2, .seconds(1))
-                    guard let existing = try? await pool.query(ChaosSQL.countEnqueued(from: first, to: last)).single(Int.self, "n") else {
+                    guard
+                        let existing = try? await pool.query(ChaosSQL.countEnqueued(from: first, to: last)).single(
+                            Int.self, "n")
+                    else {
                         continue
                     }
                     if existing == requests.count { break enqueueing }
                     if existing == 0 { continue enqueueing }
-                    throw ChaosError("jobs \(first)…\(last) were partly enqueued (\(existing) of \(requests.count)): enqueue_many is not atomic")
+                    throw ChaosError(
+                        "jobs \(first)…\(last) were partly enqueued (\(existing) of \(requests.count)): enqueue_many is not atomic"
+                    )
                 }
             }
             first = last + 1

@@ -15,15 +15,29 @@ extension ChaosReport {
         lines.append("")
         let outcome: [[String]] = [
             ["OUTCOME", "COUNT", ""],
-            ["jobs enqueued", "\(enqueued)", ambiguousEnqueues > 0 ? "\(ambiguousEnqueues) enqueue batches failed ambiguously and were checked, not blindly retried" : ""],
+            [
+                "jobs enqueued", "\(enqueued)",
+                ambiguousEnqueues > 0
+                    ? "\(ambiguousEnqueues) enqueue batches failed ambiguously and were checked, not blindly retried"
+                    : "",
+            ],
             ["completed", "\(completed)", ""],
             ["dead", "\(dead)", "always-failing jobs: \(alwaysFailing)"],
             ["lost", "\(lost)", "left available/running/retryable"],
             ["handler invocations", "\(invocations)", ""],
             ["jobs run more than once", "\(jobsRunMoreThanOnce)", "a job may appear under several reasons:"],
-            ["  retried: failed on purpose", "\(jobsRetriedByDesign)", "failFirst/alwaysFail; \(fates[.failedByDesign] ?? 0) failed runs"],
-            ["  retried: failed on a database fault", "\(jobsRetriedAfterDatabaseFault)", "the handler's own query hit an outage; \(fates[.failedByDatabaseFault] ?? 0) failed runs"],
-            ["  repeated: worker SIGKILLed mid-run", "\(jobsRepeatedAfterKill)", "\(fates[.interruptedByKill] ?? 0) interrupted runs, by \(killedPIDsThatInterruptedJobs) of the \(killedPIDs) killed pids"],
+            [
+                "  retried: failed on purpose", "\(jobsRetriedByDesign)",
+                "failFirst/alwaysFail; \(fates[.failedByDesign] ?? 0) failed runs",
+            ],
+            [
+                "  retried: failed on a database fault", "\(jobsRetriedAfterDatabaseFault)",
+                "the handler's own query hit an outage; \(fates[.failedByDatabaseFault] ?? 0) failed runs",
+            ],
+            [
+                "  repeated: worker SIGKILLed mid-run", "\(jobsRepeatedAfterKill)",
+                "\(fates[.interruptedByKill] ?? 0) interrupted runs, by \(killedPIDsThatInterruptedJobs) of the \(killedPIDs) killed pids",
+            ],
             ["  repeated: handed back at SIGTERM deadline", "\(jobsRepeatedAfterShutdown)", ""],
             ["  repeated: lease lost by a live worker", "\(fates[.leaseLostByLiveWorker] ?? 0)", "runs; must be 0"],
             ["  repeated: unexplained", "\(fates[.unexplained] ?? 0)", "runs without a recorded outcome; must be 0"],
@@ -43,10 +57,14 @@ extension ChaosReport {
             let times = faults.filter { $0.fault == kind }.compactMap(\.recovery)
             guard times.count > 1 else { continue }
             let sorted = times.sorted()
-            lines.append("\(kind): recovery median \(format(sorted[sorted.count / 2])), max \(format(sorted.last!)) over \(times.count)")
+            lines.append(
+                "\(kind): recovery median \(format(sorted[sorted.count / 2])), max \(format(sorted.last!)) over \(times.count)"
+            )
         }
         for exit in selfExits {
-            lines.append("worker pid \(exit.pid) exited by itself (\(exit.status)) \(exit.afterRegistering ? "while running" : "during start-up"), and was replaced: \(exit.reason)")
+            lines.append(
+                "worker pid \(exit.pid) exited by itself (\(exit.status)) \(exit.afterRegistering ? "while running" : "during start-up"), and was replaced: \(exit.reason)"
+            )
         }
         lines.append("")
         lines.append(

@@ -2,9 +2,9 @@ import Foundation
 import PGClient
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// What a chaos run measured, and the checks that decide whether Offload kept its promises.
@@ -165,24 +165,45 @@ struct ChaosReport: Sendable {
 
         let expectedDead = alwaysFailing
         checks = [
-            Check(name: "every job enqueued exactly once", passed: enqueued == configuration.jobs && distinctJobNumbers == configuration.jobs,
-                  detail: "\(enqueued) rows, \(distinctJobNumbers) distinct job numbers, \(configuration.jobs) intended"),
+            Check(
+                name: "every job enqueued exactly once",
+                passed: enqueued == configuration.jobs && distinctJobNumbers == configuration.jobs,
+                detail: "\(enqueued) rows, \(distinctJobNumbers) distinct job numbers, \(configuration.jobs) intended"),
             Check(name: "no job lost", passed: lost == 0, detail: "\(lost) jobs still available/running/retryable"),
-            Check(name: "dead = exactly the always-failing jobs", passed: dead == expectedDead && deadNotAlwaysFailing == 0 && alwaysFailingNotDead == 0,
-                  detail: "\(dead) dead, \(expectedDead) always-failing, \(deadNotAlwaysFailing) dead that should not be"),
-            Check(name: "every completed job ran and completed once", passed: completedWithoutCompletingRun == 0,
-                  detail: "\(completedWithoutCompletingRun) completed jobs without exactly one completing run"),
-            Check(name: "only SIGKILLed workers' jobs repeat", passed: interruptedByPIDsNotKilled == 0 && (fates[.unexplained] ?? 0) == 0 && (fates[.leaseLostByLiveWorker] ?? 0) == 0,
-                  detail: "\(interruptedByPIDsNotKilled) interrupted runs by processes that were never killed"),
-            Check(name: "SIGTERM: every worker exits 0", passed: sigterm.exitStatuses.allSatisfy { $0 == .exited(0) } && settle.exitStatuses.allSatisfy { $0 == .exited(0) },
-                  detail: (sigterm.exitStatuses + settle.exitStatuses).map(\.description).joined(separator: ", ")),
-            Check(name: "SIGTERM: nothing left running, worker rows gone", passed: sigterm.runningAfterwards == 0 && sigterm.workerRowsLeft == 0,
-                  detail: "\(sigterm.runningAfterwards) running, \(sigterm.workerRowsLeft) rows"),
-            Check(name: "no worker died on its own once running",
-                  passed: selfExits.allSatisfy { !$0.afterRegistering && $0.status != .signalled(SIGKILL) && !Self.isCrash($0.status) },
-                  detail: selfExits.isEmpty ? "none exited by itself" : selfExits.map { "pid \($0.pid) \($0.status) \($0.afterRegistering ? "while running" : "during start-up")" }.joined(separator: ", ")),
-            Check(name: "every fault recovered", passed: faults.allSatisfy { $0.recovery != nil },
-                  detail: "\(faults.filter { $0.recovery == nil }.count) of \(faults.count) never recovered"),
+            Check(
+                name: "dead = exactly the always-failing jobs",
+                passed: dead == expectedDead && deadNotAlwaysFailing == 0 && alwaysFailingNotDead == 0,
+                detail: "\(dead) dead, \(expectedDead) always-failing, \(deadNotAlwaysFailing) dead that should not be"),
+            Check(
+                name: "every completed job ran and completed once", passed: completedWithoutCompletingRun == 0,
+                detail: "\(completedWithoutCompletingRun) completed jobs without exactly one completing run"),
+            Check(
+                name: "only SIGKILLed workers' jobs repeat",
+                passed: interruptedByPIDsNotKilled == 0 && (fates[.unexplained] ?? 0) == 0
+                    && (fates[.leaseLostByLiveWorker] ?? 0) == 0,
+                detail: "\(interruptedByPIDsNotKilled) interrupted runs by processes that were never killed"),
+            Check(
+                name: "SIGTERM: every worker exits 0",
+                passed: sigterm.exitStatuses.allSatisfy { $0 == .exited(0) }
+                    && settle.exitStatuses.allSatisfy { $0 == .exited(0) },
+                detail: (sigterm.exitStatuses + settle.exitStatuses).map(\.description).joined(separator: ", ")),
+            Check(
+                name: "SIGTERM: nothing left running, worker rows gone",
+                passed: sigterm.runningAfterwards == 0 && sigterm.workerRowsLeft == 0,
+                detail: "\(sigterm.runningAfterwards) running, \(sigterm.workerRowsLeft) rows"),
+            Check(
+                name: "no worker died on its own once running",
+                passed: selfExits.allSatisfy {
+                    !$0.afterRegistering && $0.status != .signalled(SIGKILL) && !Self.isCrash($0.status)
+                },
+                detail: selfExits.isEmpty
+                    ? "none exited by itself"
+                    : selfExits.map {
+                        "pid \($0.pid) \($0.status) \($0.afterRegistering ? "while running" : "during start-up")"
+                    }.joined(separator: ", ")),
+            Check(
+                name: "every fault recovered", passed: faults.allSatisfy { $0.recovery != nil },
+                detail: "\(faults.filter { $0.recovery == nil }.count) of \(faults.count) never recovered"),
         ]
     }
 }

@@ -7,9 +7,9 @@ import PGClient
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// One chaos run: worker processes work through jobs while workers are SIGKILLed, PostgreSQL restarts
@@ -43,21 +43,29 @@ struct ChaosRun: Sendable {
     private func run(in database: ChaosDatabase) async throws -> ChaosReport {
         let restarts = configuration.restartsPostgres && cluster != nil
         let schedule = ChaosSchedule(configuration: configuration, restartsPostgres: restarts)
-        let pool = ConnectionPool(database.runnerConfiguration, maxConnections: 4, acquireTimeout: .seconds(30), logger: logger)
+        let pool = ConnectionPool(
+            database.runnerConfiguration, maxConnections: 4, acquireTimeout: .seconds(30), logger: logger)
         defer { pool.close() }
-        let fleet = try WorkerFleet(configuration: configuration, databaseURL: database.workerConfiguration.connectionString())
+        let fleet = try WorkerFleet(
+            configuration: configuration, databaseURL: database.workerConfiguration.connectionString())
         var report = ChaosReport(configuration: configuration, database: database.name)
         if configuration.restartsPostgres && cluster == nil {
-            report.notes.append("PostgreSQL restart skipped: DATABASE_URL is not a local cluster this run may restart (use --local-dir)")
+            report.notes.append(
+                "PostgreSQL restart skipped: DATABASE_URL is not a local cluster this run may restart (use --local-dir)"
+            )
         }
 
         let start = ContinuousClock.now
         let monitor = RecoveryMonitor(pool: pool, fleet: fleet, runStart: start)
         let exits = SelfExits()
         for _ in 0..<configuration.workers { try fleet.start() }
-        progress("chaos: \(configuration.workers) workers started; enqueueing \(configuration.jobs) jobs over \(configuration.duration * 0.75)")
+        progress(
+            "chaos: \(configuration.workers) workers started; enqueueing \(configuration.jobs) jobs over \(configuration.duration * 0.75)"
+        )
 
-        let producer = ChaosProducer(mix: ChaosJobMix(configuration: configuration), pool: pool, window: configuration.duration * 0.75, logger: logger)
+        let producer = ChaosProducer(
+            mix: ChaosJobMix(configuration: configuration), pool: pool, window: configuration.duration * 0.75,
+            logger: logger)
         do {
             report.ambiguousEnqueues = try await withThrowingTaskGroup(of: Int?.self) { group in
                 group.addTask { try await producer.run(total: configuration.jobs) }
@@ -147,8 +155,15 @@ struct ChaosRun: Sendable {
             // The dead process holds what it held at the moment of death; read it now. If the
             // database is unreachable just then, wait for it: the answer does not change.
             let (workerIDs, held) = try await retrying {
-                let ids = try await pool.query(ChaosSQL.workerIDs(pid: victim.pid)).rows.map { try $0.decode(String.self, "id") }
-                let held = ids.isEmpty ? [] : try await pool.query(ChaosSQL.heldJobs(workerIDs: ids)).rows.map { try $0.decode(Int64.self, "id") }
+                let ids = try await pool.query(ChaosSQL.workerIDs(pid: victim.pid)).rows.map {
+                    try $0.decode(String.self, "id")
+                }
+                let held =
+                    ids.isEmpty
+                    ? []
+                    : try await pool.query(ChaosSQL.heldJobs(workerIDs: ids)).rows.map {
+                        try $0.decode(Int64.self, "id")
+                    }
                 return (ids, held)
             }
             progress("chaos: SIGKILL pid \(victim.pid) holding \(held.count) running jobs")
@@ -177,7 +192,9 @@ struct ChaosRun: Sendable {
             progress("chaos: terminated \(terminated) worker connections")
             monitor.record(
                 .terminateConnections, at: at, detail: "\(terminated) connections",
-                until: .workersBack(after: try before.decode(Date.self, "at"), completedAtFault: try before.decode(Int.self, "completed"))
+                until: .workersBack(
+                    after: try before.decode(Date.self, "at"),
+                    completedAtFault: try before.decode(Int.self, "completed"))
             )
         }
     }
@@ -193,14 +210,20 @@ struct ChaosRun: Sendable {
 
     private func superviseOnce(fleet: WorkerFleet, pool: ConnectionPool, exits: SelfExits) async {
         for child in fleet.newUnexpectedExits() {
-            let registered = (try? await retrying {
-                try await pool.query(ChaosSQL.registered(pids: [child.pid])).single(Int.self, "n") > 0
-            }) ?? false
+            let registered =
+                (try? await retrying {
+                    try await pool.query(ChaosSQL.registered(pids: [child.pid])).single(Int.self, "n") > 0
+                }) ?? false
             let log = (try? String(contentsOfFile: child.logFile, encoding: .utf8)) ?? ""
-            let reason = log.split(separator: "\n").last { $0.contains("Error") || $0.contains("error") }.map(String.init) ?? "(no error in its log)"
-            let exit = SelfExit(pid: child.pid, status: child.exitStatus ?? .exited(-1), afterRegistering: registered, reason: reason)
+            let reason =
+                log.split(separator: "\n").last { $0.contains("Error") || $0.contains("error") }.map(String.init)
+                ?? "(no error in its log)"
+            let exit = SelfExit(
+                pid: child.pid, status: child.exitStatus ?? .exited(-1), afterRegistering: registered, reason: reason)
             exits.append(exit)
-            progress("chaos: worker pid \(child.pid) exited by itself (\(exit.status)) \(registered ? "while running" : "during start-up"): \(reason); starting another")
+            progress(
+                "chaos: worker pid \(child.pid) exited by itself (\(exit.status)) \(registered ? "while running" : "during start-up"): \(reason); starting another"
+            )
             _ = try? fleet.start()
         }
     }

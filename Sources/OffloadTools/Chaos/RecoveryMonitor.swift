@@ -52,9 +52,12 @@ final class RecoveryMonitor: Sendable {
     }
 
     /// Records a fault that happened at `instant`; its recovery is watched from then on.
-    func record(_ fault: ChaosFault, at instant: ContinuousClock.Instant, detail: String, until condition: RecoveryCondition) {
+    func record(
+        _ fault: ChaosFault, at instant: ContinuousClock.Instant, detail: String, until condition: RecoveryCondition
+    ) {
         let index = records.withLock { records in
-            records.append(FaultRecord(fault: fault, at: instant - runStart, detail: detail, recovery: nil, condition: condition))
+            records.append(
+                FaultRecord(fault: fault, at: instant - runStart, detail: detail, recovery: nil, condition: condition))
             return records.count - 1
         }
         open.withLock { $0.append(Open(index: index, started: instant)) }
@@ -97,7 +100,8 @@ final class RecoveryMonitor: Sendable {
         switch condition {
         case .jobsReleased(let jobIDs, let workerIDs):
             if jobIDs.isEmpty { return true }
-            return try await pool.query(ChaosSQL.stillHeld(jobIDs: jobIDs, workerIDs: workerIDs)).single(Int.self, "n") == 0
+            return try await pool.query(ChaosSQL.stillHeld(jobIDs: jobIDs, workerIDs: workerIDs)).single(Int.self, "n")
+                == 0
         case .workersBack(let after, let completedAtFault):
             let pids = fleet.alive.map(\.pid)
             let beats = try await pool.query(ChaosSQL.heartbeats(pids: pids, after: after)).rows

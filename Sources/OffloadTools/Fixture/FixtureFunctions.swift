@@ -65,14 +65,16 @@ enum FixtureFunctions {
             // benchmark, which compares it with the moment the enqueueing transaction committed.
             Function(id: "stamp") { (_: AnyArguments, context: JobContext) in
                 let startedMicroseconds = WallClock.microseconds()
-                try await context.pool.execute("""
+                try await context.pool.execute(
+                    """
                     INSERT INTO offload_fixture_stamps (job_id, started_us)
                     VALUES (\(context.jobID), \(startedMicroseconds))
                     """)
             },
             // Records each invocation, then behaves as its arguments say.
             Function(id: "record") { (arguments: RecordArguments, context: JobContext) in
-                try await context.pool.execute("""
+                try await context.pool.execute(
+                    """
                     INSERT INTO offload_fixture_invocations (job_id, attempt, pid)
                     VALUES (\(context.jobID), \(context.attempt), \(Int(getpid())))
                     """)

@@ -2,9 +2,9 @@ import Foundation
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// How a child process ended.
@@ -39,7 +39,8 @@ enum ChildExitStatus: Sendable, Equatable, CustomStringConvertible {
 final class ChildProcess: Sendable {
     let pid: pid_t
     let logFile: String
-    private let state = Mutex<(status: ChildExitStatus?, waiters: [CheckedContinuation<ChildExitStatus, Never>])>((nil, []))
+    private let state = Mutex<(status: ChildExitStatus?, waiters: [CheckedContinuation<ChildExitStatus, Never>])>(
+        (nil, []))
 
     private init(pid: pid_t, logFile: String) {
         self.pid = pid
@@ -64,8 +65,8 @@ final class ChildProcess: Sendable {
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
+            for pointer in argv { free(pointer) }
+            for pointer in envp { free(pointer) }
         }
         var pid: pid_t = 0
         let result = posix_spawn(&pid, executable, &actions, nil, argv, envp)

@@ -24,7 +24,10 @@ struct CommandErrorTests {
         let url = "postgresql://app:hunter2-secret@127.0.0.1:\(port)/app"
         let run = try await OffloadProcess.run(["jobs", "list"], databaseURL: url)
         #expect(run.status == 1)
-        #expect(run.stderr.hasPrefix("error: cannot connect to PostgreSQL at postgresql://app:***@127.0.0.1:\(port)/app (from DATABASE_URL):"))
+        #expect(
+            run.stderr.hasPrefix(
+                "error: cannot connect to PostgreSQL at postgresql://app:***@127.0.0.1:\(port)/app (from DATABASE_URL):"
+            ))
         #expect(run.stderr.contains("Connection refused"))
         #expect(run.stderr.contains("hint: is PostgreSQL running there?"))
         #expect(!run.stderr.contains("hunter2"))
@@ -40,7 +43,9 @@ struct CommandErrorTests {
             for arguments in [["status"], ["jobs", "list"], ["enqueue", "f"], ["prune"]] {
                 let run = try await OffloadProcess.run(arguments, databaseURL: configuration.connectionString())
                 #expect(run.status == 1, "\(arguments)")
-                #expect(run.stderr == "error: the offload schema is not installed in this database; run `offload migrate`\n")
+                #expect(
+                    run.stderr == "error: the offload schema is not installed in this database; run `offload migrate`\n"
+                )
             }
             let migrate = try await OffloadProcess.run(["migrate"], databaseURL: configuration.connectionString())
             #expect(migrate.status == 0, "\(migrate)")
@@ -52,9 +57,13 @@ struct CommandErrorTests {
         try await withCLIDatabase { url, pool in
             let run = try await OffloadProcess.run(["enqueue", "greet", #"{"userId": 7,, "x": 1}"#], databaseURL: url)
             #expect(run.status == 1)
-            #expect(run.stderr == "error: arguments: invalid JSON at character 14: expected a key in double quotes, found ','\n")
+            #expect(
+                run.stderr
+                    == "error: arguments: invalid JSON at character 14: expected a key in double quotes, found ','\n")
             let quotes = try await OffloadProcess.run(["send", "api/x", "{'a': 1}"], databaseURL: url)
-            #expect(quotes.stderr == "error: event data: invalid JSON at character 2: JSON strings use double quotes, found '\n")
+            #expect(
+                quotes.stderr
+                    == "error: event data: invalid JSON at character 2: JSON strings use double quotes, found '\n")
             let array = try await OffloadProcess.run(["enqueue", "greet", "[1, 2]"], databaseURL: url)
             #expect(array.stderr == "error: arguments must be a JSON object such as '{\"userId\": 7}', not an array\n")
             #expect(try await count(pool, "true") == 0)
@@ -65,14 +74,18 @@ struct CommandErrorTests {
         try await withCLIDatabase { url, _ in
             let run = try await OffloadProcess.run(["prune", "--older-than", "7x"], databaseURL: url)
             #expect(run.status == 64)
-            #expect(run.stderr.hasPrefix("error: The value '7x' is invalid for '--older-than <duration>': unknown unit \"x\"; use a number and a unit: ms, s, m, h or d"))
+            #expect(
+                run.stderr.hasPrefix(
+                    "error: The value '7x' is invalid for '--older-than <duration>': unknown unit \"x\"; use a number and a unit: ms, s, m, h or d"
+                ))
             #expect(run.stderr.contains("Usage: offload prune"))
 
             let delay = try await OffloadProcess.run(["enqueue", "f", "--delay", "soon"], databaseURL: url)
             #expect(delay.status == 64)
             #expect(delay.stderr.contains("expected a number at \"soon\""))
 
-            let since = try await OffloadProcess.run(["jobs", "retry", "--dead", "--since", "yesterday"], databaseURL: url)
+            let since = try await OffloadProcess.run(
+                ["jobs", "retry", "--dead", "--since", "yesterday"], databaseURL: url)
             #expect(since.status == 64)
             #expect(since.stderr.contains("\"yesterday\" is neither a duration"))
         }
@@ -93,7 +106,8 @@ struct CommandErrorTests {
     func wrongPasswordIsExplainedAndNeverPrinted() async throws {
         // Under /tmp: short, so the socket path fits, and reachable by the server's user.
         var cluster = LocalCluster(
-            directory: "/tmp/offload-test-" + UUID().uuidString.prefix(8).lowercased(), port: try LocalCluster.freePort())
+            directory: "/tmp/offload-test-" + UUID().uuidString.prefix(8).lowercased(),
+            port: try LocalCluster.freePort())
         cluster.isEphemeral = true
         defer { try? FileManager.default.removeItem(atPath: cluster.directory) }
         _ = try await cluster.start()
@@ -111,7 +125,8 @@ struct CommandErrorTests {
 
             // The right password gets past authentication, to the next thing missing: the schema.
             let right = try await OffloadProcess.run(["status"], databaseURL: url(password: "right-horse"))
-            #expect(right.stderr == "error: the offload schema is not installed in this database; run `offload migrate`\n")
+            #expect(
+                right.stderr == "error: the offload schema is not installed in this database; run `offload migrate`\n")
             _ = try await cluster.stop()
         } catch {
             _ = try? await cluster.stop()
@@ -124,9 +139,11 @@ struct CommandErrorTests {
         let hba = cluster.dataDirectory + "/pg_hba.conf"
         let rules = try String(contentsOfFile: hba, encoding: .utf8)
         // In place (not atomically), so the file keeps its owner: the server may run as another user.
-        try ("host all \(user) 127.0.0.1/32 scram-sha-256\n" + rules).write(toFile: hba, atomically: false, encoding: .utf8)
+        try ("host all \(user) 127.0.0.1/32 scram-sha-256\n" + rules).write(
+            toFile: hba, atomically: false, encoding: .utf8)
         let admin = try await Connection.connect(ConnectionConfiguration(cluster.url()))
-        try await admin.execute(Query(unsafeSQL: "CREATE ROLE \(try await admin.quoteIdentifier(user)) LOGIN PASSWORD '\(password)'"))
+        try await admin.execute(
+            Query(unsafeSQL: "CREATE ROLE \(try await admin.quoteIdentifier(user)) LOGIN PASSWORD '\(password)'"))
         try await admin.execute("SELECT pg_reload_conf()")
         // The reload is asynchronous: wait until the rule is in force.
         let wrong = ConnectionConfiguration("postgresql://\(user):not-it@127.0.0.1:\(cluster.port)/postgres")

@@ -10,8 +10,11 @@ struct EnqueueSendPruneTests {
     @Test func enqueueStoresTheArgumentsAndOptions() async throws {
         try await withCLIDatabase { url, pool in
             let run = try await OffloadProcess.run(
-                ["enqueue", "send-welcome-email", #"{"userId": 7, "big": 123456789012345678901}"#, "--queue", "mail",
-                 "--delay", "5m", "--priority", "-5", "--max-attempts", "3", "--unique-key", "user-7", "--tag", "cli"],
+                [
+                    "enqueue", "send-welcome-email", #"{"userId": 7, "big": 123456789012345678901}"#, "--queue", "mail",
+                    "--delay", "5m", "--priority", "-5", "--max-attempts", "3", "--unique-key", "user-7", "--tag",
+                    "cli",
+                ],
                 databaseURL: url)
             #expect(run.status == 0, "\(run)")
             let id = try #require(Int64(run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
@@ -21,17 +24,21 @@ struct EnqueueSendPruneTests {
             #expect(job.maxAttempts == 3)
             // Passed through as written: the large integer keeps every digit.
             #expect(job.argumentsJSON == #"{"big": 123456789012345678901, "userId": 7}"#)
-            let row = try #require(try await pool.query("""
-                SELECT priority, unique_key, tags, extract(epoch FROM run_at - created_at)::float8 AS delay
-                FROM offload.jobs WHERE id = \(id)
-                """).first)
+            let row = try #require(
+                try await pool.query(
+                    """
+                    SELECT priority, unique_key, tags, extract(epoch FROM run_at - created_at)::float8 AS delay
+                    FROM offload.jobs WHERE id = \(id)
+                    """
+                ).first)
             #expect(try row.decode(Int.self, "priority") == -5)
             #expect(try row.decode(String?.self, "unique_key") == "user-7")
             #expect(try row.decode([String].self, "tags") == ["cli"])
             let delay = try row.decode(Double.self, "delay")
             #expect(delay > 299 && delay < 301)
 
-            let again = try await OffloadProcess.run(["enqueue", "send-welcome-email", "{}", "--unique-key", "user-7"], databaseURL: url)
+            let again = try await OffloadProcess.run(
+                ["enqueue", "send-welcome-email", "{}", "--unique-key", "user-7"], databaseURL: url)
             #expect(again.stdout == run.stdout, "an active unique key returns the existing job")
 
             let scheduled = try await OffloadProcess.run(
@@ -40,8 +47,10 @@ struct EnqueueSendPruneTests {
             #expect(try await JobRow.find(scheduledID, in: pool)?.runAt == Date(timeIntervalSince1970: 1_925_089_445))
             #expect(try await JobRow.find(scheduledID, in: pool)?.argumentsJSON == "{}")
 
-            let fromStdin = try await OffloadProcess.run(["enqueue", "report", "-"], databaseURL: url, input: #"{"day": "2031-01-02"}"#)
-            let stdinID = try #require(Int64(fromStdin.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "\(fromStdin)")
+            let fromStdin = try await OffloadProcess.run(
+                ["enqueue", "report", "-"], databaseURL: url, input: #"{"day": "2031-01-02"}"#)
+            let stdinID = try #require(
+                Int64(fromStdin.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "\(fromStdin)")
             #expect(try await JobRow.find(stdinID, in: pool)?.argumentsJSON == #"{"day": "2031-01-02"}"#)
         }
     }
@@ -74,7 +83,8 @@ struct EnqueueSendPruneTests {
 
     @Test func pruneDeletesOldFinishedJobsAndSaysHowMany() async throws {
         try await withCLIDatabase { url, pool in
-            try await pool.execute("""
+            try await pool.execute(
+                """
                 INSERT INTO offload.jobs (function, state, finished_at)
                 SELECT 'f', s.state::offload.job_state, now() - s.age
                 FROM (VALUES ('completed', interval '8 days'), ('cancelled', interval '9 days'), ('dead', interval '8 days'),
@@ -86,7 +96,8 @@ struct EnqueueSendPruneTests {
             #expect(defaults.stdout == "deleted 10 jobs (completed, cancelled) that finished more than 7d ago\n")
             #expect(try await count(pool, "true") == 10)
 
-            let dead = try await OffloadProcess.run(["prune", "--older-than", "1d", "--state", "dead", "--json"], databaseURL: url)
+            let dead = try await OffloadProcess.run(
+                ["prune", "--older-than", "1d", "--state", "dead", "--json"], databaseURL: url)
             #expect(try dead.jsonObject()["deleted"] as? Int == 5)
             #expect(try await count(pool, "state = 'dead'") == 0)
             #expect(try await count(pool, "state = 'completed'") == 5)

@@ -12,10 +12,14 @@ struct ExtremeTimestampCommandTests {
         try await withCLIDatabase { url, pool in
             let offload = Offload(pool: pool)
             var ids: [Int64] = []
-            for runAt in ["294276-12-31 23:59:59+00", "4713-01-01 00:00:00+00 BC", "1700-01-01 00:00:00+00", "infinity", "-infinity"] {
+            for runAt in [
+                "294276-12-31 23:59:59+00", "4713-01-01 00:00:00+00 BC", "1700-01-01 00:00:00+00", "infinity",
+                "-infinity",
+            ] {
                 let id = try await offload.enqueue(function: "edge", arguments: Greet(name: runAt))
                 try await pool.execute(
-                    "UPDATE offload.jobs SET run_at = \(runAt)::timestamptz, created_at = \(runAt)::timestamptz WHERE id = \(id)")
+                    "UPDATE offload.jobs SET run_at = \(runAt)::timestamptz, created_at = \(runAt)::timestamptz WHERE id = \(id)"
+                )
                 ids.append(id)
             }
             let list = try await OffloadProcess.run(["jobs", "list"], databaseURL: url)
@@ -34,15 +38,20 @@ struct ExtremeTimestampCommandTests {
 
     @Test func impossibleTimesAndNULAreRefusedNamingTheOption() async throws {
         try await withCLIDatabase { url, _ in
-            let runAt = try await OffloadProcess.run(["enqueue", "f", "--run-at", "2026-02-30T00:00:00Z"], databaseURL: url)
+            let runAt = try await OffloadProcess.run(
+                ["enqueue", "f", "--run-at", "2026-02-30T00:00:00Z"], databaseURL: url)
             #expect(runAt.status != 0)
-            #expect(runAt.stderr.contains("--run-at") && runAt.stderr.contains("February 2026 has 28 days, not 30"), "\(runAt)")
-            let offset = try await OffloadProcess.run(["enqueue", "f", "--run-at", "2026-01-01T00:00:00+99:00"], databaseURL: url)
+            #expect(
+                runAt.stderr.contains("--run-at") && runAt.stderr.contains("February 2026 has 28 days, not 30"),
+                "\(runAt)")
+            let offset = try await OffloadProcess.run(
+                ["enqueue", "f", "--run-at", "2026-01-01T00:00:00+99:00"], databaseURL: url)
             #expect(offset.stderr.contains("--run-at") && offset.stderr.contains("UTC offset"), "\(offset)")
             let prune = try await OffloadProcess.run(["prune", "--older-than", "9999999d"], databaseURL: url)
             #expect(prune.status != 0)
             #expect(prune.stderr.contains("--older-than") && prune.stderr.contains("4713 BC"), "\(prune)")
-            let since = try await OffloadProcess.run(["jobs", "retry", "--dead", "--since", "9999999d"], databaseURL: url)
+            let since = try await OffloadProcess.run(
+                ["jobs", "retry", "--dead", "--since", "9999999d"], databaseURL: url)
             #expect(since.stderr.contains("--since") && since.stderr.contains("4713 BC"), "\(since)")
             let nul = try await OffloadProcess.run(["enqueue", "f", #"{"a":"\u0000"}"#], databaseURL: url)
             #expect(nul.status != 0)

@@ -18,9 +18,11 @@ struct HealthCommandTests {
             _ = try await holder.query("SELECT txid_current() AS xid")
             let pid = holder.backendPID
 
-            let row = try await pool.query("""
+            let row = try await pool.query(
+                """
                 SELECT status, summary FROM offload.health WHERE name = 'oldest transaction'
-                """).rows.first
+                """
+            ).rows.first
             let summary = try #require(try row?.decode(String.self, "summary"))
             #expect(summary.contains("pid \(pid)"), "\(summary)")
             #expect(summary.contains("\"forgotten-begin\""), "\(summary)")
@@ -46,7 +48,8 @@ struct HealthCommandTests {
     /// Jobs whose lease ran out over a minute ago and that nobody rescued are a warning with advice.
     @Test func stuckLeasesAreAWarningWithAdvice() async throws {
         try await withCLIDatabase { url, pool in
-            try await pool.execute("""
+            try await pool.execute(
+                """
                 INSERT INTO offload.jobs (queue, function, state, attempt, worker_id, lease_until)
                 VALUES ('default', 'greet', 'running', 1, 'wedged', now() - interval '5 minutes')
                 """)
@@ -55,7 +58,9 @@ struct HealthCommandTests {
             #expect(run.stdout.contains("1 running jobs outlived their lease"), "\(run)")
             #expect(run.stdout.contains("What to do:"), "\(run)")
             // The probe claimed nothing for good: the waiting job is untouched.
-            #expect(try await pool.query("SELECT count(*) AS n FROM offload.jobs WHERE worker_id = 'offload-health-probe'").single(Int.self, "n") == 0)
+            #expect(
+                try await pool.query("SELECT count(*) AS n FROM offload.jobs WHERE worker_id = 'offload-health-probe'")
+                    .single(Int.self, "n") == 0)
         }
     }
 }

@@ -11,7 +11,9 @@ struct HelpTests {
     func helpExitsZeroWithUsage(command: [String]) async throws {
         let run = try await OffloadProcess.run(command + ["--help"], databaseURL: nil)
         #expect(run.status == 0, "\(run)")
-        #expect(run.stdout.contains("USAGE: offload \(command.joined(separator: " "))".trimmingCharacters(in: .whitespaces)))
+        #expect(
+            run.stdout.contains("USAGE: offload \(command.joined(separator: " "))".trimmingCharacters(in: .whitespaces))
+        )
         #expect(run.stdout.contains("OVERVIEW:"))
     }
 }

@@ -10,7 +10,8 @@ struct JobsCommandTests {
     @Test func listJSONReturnsExactlyTheMatchingRows() async throws {
         try await withCLIDatabase { url, pool in
             let offload = Offload(pool: pool)
-            let mail = try await offload.enqueue(function: "greet", arguments: Greet(name: "a"), options: JobOptions(queue: "mail"))
+            let mail = try await offload.enqueue(
+                function: "greet", arguments: Greet(name: "a"), options: JobOptions(queue: "mail"))
             let dead = try await offload.enqueue(function: "greet", arguments: Greet(name: "b"))
             let other = try await offload.enqueue(function: "other", arguments: Greet(name: "c"))
             try await makeDead(dead, pool: pool)
@@ -19,7 +20,8 @@ struct JobsCommandTests {
             #expect(all.status == 0, "\(all)")
             #expect(try all.jsonArray().map { $0["id"] as? Int } == [Int(other), Int(dead), Int(mail)])
 
-            let deadOnly = try await OffloadProcess.run(["jobs", "list", "--state", "dead", "--json"], databaseURL: url)
+            let deadOnly = try await OffloadProcess.run(
+                ["jobs", "list", "--state", "dead", "--json"], databaseURL: url)
             let rows = try deadOnly.jsonArray()
             #expect(rows.count == 1)
             let row = try #require(rows.first)
@@ -35,7 +37,8 @@ struct JobsCommandTests {
             let filtered = try await OffloadProcess.run(
                 ["jobs", "list", "--function", "greet", "--queue", "mail", "--json"], databaseURL: url)
             #expect(try filtered.jsonArray().map { $0["id"] as? Int } == [Int(mail)])
-            let limited = try await OffloadProcess.run(["jobs", "list", "--limit", "1", "--state", "available,dead", "--json"], databaseURL: url)
+            let limited = try await OffloadProcess.run(
+                ["jobs", "list", "--limit", "1", "--state", "available,dead", "--json"], databaseURL: url)
             #expect(try limited.jsonArray().map { $0["id"] as? Int } == [Int(other)])
 
             let table = try await OffloadProcess.run(["jobs", "list", "--state", "dead"], databaseURL: url)
@@ -65,7 +68,8 @@ struct JobsCommandTests {
             #expect(job["max_attempts"] as? Int == 2)
             #expect((job["arguments"] as? [String: Any])?["name"] as? String == "Zoë")
             let errors = try #require(job["errors"] as? [[String: Any]])
-            #expect(errors.map { $0["message"] as? String } == ["SMTP 451: try later", "SMTP 550: mailbox unavailable"])
+            #expect(
+                errors.map { $0["message"] as? String } == ["SMTP 451: try later", "SMTP 550: mailbox unavailable"])
             #expect(errors.map { $0["attempt"] as? Int } == [1, 2])
             #expect(errors.first?["worker"] as? String == "test-worker")
             #expect((job["finished_at"] as? String)?.hasSuffix("Z") == true)
@@ -73,8 +77,10 @@ struct JobsCommandTests {
 
             let human = try await OffloadProcess.run(["jobs", "show", String(id)], databaseURL: url)
             #expect(human.status == 0)
-            for expected in ["state:", "dead", "attempts:   2 of 2", "\"name\": \"Zoë\"", "errors (2, oldest first):",
-                             "SMTP 550: mailbox unavailable", "worker test-worker"] {
+            for expected in [
+                "state:", "dead", "attempts:   2 of 2", "\"name\": \"Zoë\"", "errors (2, oldest first):",
+                "SMTP 550: mailbox unavailable", "worker test-worker",
+            ] {
                 #expect(human.stdout.contains(expected), "missing \(expected) in \(human)")
             }
         }
@@ -84,7 +90,8 @@ struct JobsCommandTests {
         try await withCLIDatabase { url, pool in
             let offload = Offload(pool: pool)
             func job(_ function: String, _ queue: String) async throws -> Int64 {
-                try await offload.enqueue(function: function, arguments: Greet(name: "x"), options: JobOptions(queue: queue))
+                try await offload.enqueue(
+                    function: function, arguments: Greet(name: "x"), options: JobOptions(queue: queue))
             }
             let match1 = try await job("send-email", "mail")
             let match2 = try await job("send-email", "mail")
@@ -94,7 +101,10 @@ struct JobsCommandTests {
             let waiting = try await job("send-email", "mail")
             for id in [match1, match2, otherFunction, otherQueue] { try await makeDead(id, pool: pool) }
             try await makeDead(oldMatch, pool: pool, finishedAgo: "2 days")
-            let arguments = ["jobs", "retry", "--dead", "--function", "send-email", "--queue", "mail", "--since", "1d", "--to-queue", "mail-slow"]
+            let arguments = [
+                "jobs", "retry", "--dead", "--function", "send-email", "--queue", "mail", "--since", "1d", "--to-queue",
+                "mail-slow",
+            ]
 
             let dry = try await OffloadProcess.run(arguments + ["--dry-run", "--json"], databaseURL: url)
             #expect(dry.status == 0, "\(dry)")
@@ -152,7 +162,8 @@ struct JobsCommandTests {
             let offload = Offload(pool: pool)
             let waiting = try await offload.enqueue(function: "greet", arguments: Greet(name: "a"))
             let done = try await offload.enqueue(function: "greet", arguments: Greet(name: "b"))
-            try await pool.execute("UPDATE offload.jobs SET state = 'completed', finished_at = now() WHERE id = \(done)")
+            try await pool.execute(
+                "UPDATE offload.jobs SET state = 'completed', finished_at = now() WHERE id = \(done)")
 
             let run = try await OffloadProcess.run(["jobs", "cancel", String(waiting), String(done)], databaseURL: url)
             #expect(run.status == 0, "\(run)")
@@ -181,5 +192,6 @@ struct JobsCommandTests {
 }
 
 func count(_ pool: ConnectionPool, _ where: String) async throws -> Int {
-    try await pool.query(Query(unsafeSQL: "SELECT count(*) AS n FROM offload.jobs WHERE \(`where`)")).single(Int.self, "n")
+    try await pool.query(Query(unsafeSQL: "SELECT count(*) AS n FROM offload.jobs WHERE \(`where`)")).single(
+        Int.self, "n")
 }

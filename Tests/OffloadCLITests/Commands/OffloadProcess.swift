@@ -39,9 +39,9 @@ enum OffloadProcess {
         }
         var candidates: [URL] = []
         #if os(Linux)
-        if let testBinary = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-            candidates.append(URL(fileURLWithPath: testBinary).deletingLastPathComponent())
-        }
+            if let testBinary = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+                candidates.append(URL(fileURLWithPath: testBinary).deletingLastPathComponent())
+            }
         #endif
         for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
             candidates.append(bundle.bundleURL.deletingLastPathComponent())
@@ -51,7 +51,10 @@ enum OffloadProcess {
             let path = folder.appendingPathComponent("offload").path
             if FileManager.default.isExecutableFile(atPath: path) { return path }
         }
-        throw MissingExecutable(description: "the offload executable is not next to the tests (looked in \(candidates.map(\.path))); build it or set OFFLOAD_BIN")
+        throw MissingExecutable(
+            description:
+                "the offload executable is not next to the tests (looked in \(candidates.map(\.path))); build it or set OFFLOAD_BIN"
+        )
     }
 
     struct MissingExecutable: Error, CustomStringConvertible {
@@ -71,9 +74,10 @@ enum OffloadProcess {
         // Blocking waits belong on a Dispatch thread, not on Swift's cooperative pool.
         return try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(with: Result {
-                    try runBlocking(executable, arguments, environment: childEnvironment, input: input)
-                })
+                continuation.resume(
+                    with: Result {
+                        try runBlocking(executable, arguments, environment: childEnvironment, input: input)
+                    })
             }
         }
     }
@@ -128,10 +132,12 @@ func withCLIDatabase<T>(
 func makeDead(
     _ id: Int64, pool: ConnectionPool, messages: [String] = ["deliberate failure"], finishedAgo: String = "1 second"
 ) async throws {
-    let errors = try PGJSON(messages.enumerated().map { index, message in
-        ["attempt": "\(index + 1)", "message": message, "type": "Failing", "worker": "test-worker"]
-    })
-    try await pool.execute("""
+    let errors = try PGJSON(
+        messages.enumerated().map { index, message in
+            ["attempt": "\(index + 1)", "message": message, "type": "Failing", "worker": "test-worker"]
+        })
+    try await pool.execute(
+        """
         UPDATE offload.jobs
         SET state = 'dead',
             attempt = \(messages.count),

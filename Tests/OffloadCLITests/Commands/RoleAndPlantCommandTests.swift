@@ -15,13 +15,15 @@ struct RoleAndPlantCommandTests {
             try await OffloadTestRoles.with(configuration) { roles, owner in
                 try await owner.execute("INSERT INTO offload.functions (id, events) VALUES ('greet', '{greeted}')")
                 func run(_ user: String, _ arguments: [String]) async throws -> OffloadRun {
-                    let run = try await OffloadProcess.run(arguments, databaseURL: roles.configuration.connectionString(user: user))
+                    let run = try await OffloadProcess.run(
+                        arguments, databaseURL: roles.configuration.connectionString(user: user))
                     #expect(run.status == 0, "\(user): offload \(arguments.joined(separator: " ")): \(run)")
                     return run
                 }
 
                 let enqueued = try await run(roles.enqueuer, ["enqueue", "greet", #"{"name": "a"}"#])
-                let id = try #require(Int64(enqueued.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "\(enqueued)")
+                let id = try #require(
+                    Int64(enqueued.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "\(enqueued)")
                 let sent = try await run(roles.enqueuer, ["send", "greeted", #"{"name": "b"}"#])
                 #expect(Int64(sent.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) != nil, "\(sent)")
 
@@ -62,12 +64,14 @@ struct RoleAndPlantCommandTests {
         try await owner.execute("INSERT INTO offload.functions (id, events) VALUES ('greet', '{greeted}')")
         let waiting = try await owner.query("SELECT offload.enqueue('greet', '{}') AS id").single(Int64.self, "id")
         let dead = try await owner.query("SELECT offload.enqueue('greet', '{}') AS id").single(Int64.self, "id")
-        try await owner.execute("""
+        try await owner.execute(
+            """
             UPDATE offload.jobs SET state = 'dead', attempt = 1, finished_at = now() - interval '2 days',
                 errors = '[{"at": "2026-01-01T00:00:00Z", "attempt": 1, "message": "m", "type": "T"}]'
             WHERE id = \(dead)
             """)
-        try await owner.execute("""
+        try await owner.execute(
+            """
             INSERT INTO offload.workers (id, hostname, pid, queues, concurrency, lease_seconds)
             VALUES ('w', 'h', 1, '{default}', 1, 30)
             """)
@@ -83,17 +87,21 @@ struct RoleAndPlantCommandTests {
             ["prune", "--older-than", "1h"],
         ]
         for arguments in commands {
-            let run = try await OffloadProcess.run(arguments, databaseURL: roles.configuration.connectionString(), environment: hostile)
+            let run = try await OffloadProcess.run(
+                arguments, databaseURL: roles.configuration.connectionString(), environment: hostile)
             #expect(run.status == 0, "offload \(arguments.joined(separator: " ")): \(run)")
         }
 
         let calls = try await SearchPathPlants.calls(owner)
         #expect(calls == [], "planted code ran: \(calls)")
         #expect(try await SearchPathPlants.hits(owner) == hitsBefore)
-        let escalated = try await owner.query(Query(unsafeSQL: """
-            SELECT count(*) AS n FROM pg_roles
-            WHERE rolname = '\(attacker)' AND (rolsuper OR rolcreaterole OR rolcreatedb OR rolbypassrls OR rolreplication)
-            """)).single(Int.self, "n")
+        let escalated = try await owner.query(
+            Query(
+                unsafeSQL: """
+                    SELECT count(*) AS n FROM pg_roles
+                    WHERE rolname = '\(attacker)' AND (rolsuper OR rolcreaterole OR rolcreatedb OR rolbypassrls OR rolreplication)
+                    """)
+        ).single(Int.self, "n")
         #expect(escalated == 0)
     }
 }

@@ -12,15 +12,20 @@ struct StatusCommandTests {
             let offload = Offload(pool: pool)
             try await offload.enqueue(function: "greet", arguments: Greet(name: "now"))
             try await offload.enqueue(function: "greet", arguments: Greet(name: "now too"))
-            try await offload.enqueue(function: "greet", arguments: Greet(name: "later"), options: JobOptions(delay: .seconds(600)))
-            let dead = try await offload.enqueue(function: "send-email", arguments: Greet(name: "x"), options: JobOptions(queue: "mail"))
+            try await offload.enqueue(
+                function: "greet", arguments: Greet(name: "later"), options: JobOptions(delay: .seconds(600)))
+            let dead = try await offload.enqueue(
+                function: "send-email", arguments: Greet(name: "x"), options: JobOptions(queue: "mail"))
             try await makeDead(dead, pool: pool)
-            try await pool.execute("UPDATE offload.jobs SET run_at = now() - interval '2 minutes' WHERE args->>'name' = 'now'")
-            try await pool.execute("""
+            try await pool.execute(
+                "UPDATE offload.jobs SET run_at = now() - interval '2 minutes' WHERE args->>'name' = 'now'")
+            try await pool.execute(
+                """
                 INSERT INTO offload.jobs (queue, function, state, finished_at)
                 SELECT 'reports', 'nightly', 'completed', now() FROM generate_series(1, 6)
                 """)
-            try await pool.execute("""
+            try await pool.execute(
+                """
                 INSERT INTO offload.workers (id, hostname, pid, queues, concurrency, started_at, heartbeat_at)
                 VALUES ('worker-1', 'host-a', 4242, '{default,mail}', 25, now() - interval '1 hour', now())
                 """)
@@ -68,9 +73,14 @@ struct StatusCommandTests {
             let run = try await OffloadProcess.run(["status"], databaseURL: url)
             #expect(run.status == 0, "\(run)")
             let lines = run.stdout.split(separator: "\n").map(String.init)
-            #expect(lines.first?.split(separator: " ") == ["QUEUE", "FUNCTION", "AVAILABLE", "SCHEDULED", "RUNNING", "RETRYABLE", "DEAD", "LAG", "DONE/MIN"])
+            #expect(
+                lines.first?.split(separator: " ") == [
+                    "QUEUE", "FUNCTION", "AVAILABLE", "SCHEDULED", "RUNNING", "RETRYABLE", "DEAD", "LAG", "DONE/MIN",
+                ])
             // Numbers are right-aligned under their headers.
-            #expect(lines.count >= 2 && lines[1].hasPrefix("default  greet             1          0        0          0     0"))
+            #expect(
+                lines.count >= 2
+                    && lines[1].hasPrefix("default  greet             1          0        0          0     0"))
             #expect(run.stdout.contains("No live workers"))
         }
     }

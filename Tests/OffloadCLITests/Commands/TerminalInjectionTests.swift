@@ -19,20 +19,23 @@ struct TerminalInjectionTests {
             let dead = try await offload.enqueue(function: "plain", arguments: Greet(name: "a\u{1B}[31m"))
             let waiting = try await offload.enqueue(function: "plain", arguments: Greet(name: "b"))
             try await makeDead(dead, pool: pool, messages: ["boom\u{1B}[31m\nsecond line\r\u{1B}[2K"])
-            try await pool.execute("""
+            try await pool.execute(
+                """
                 UPDATE offload.jobs
                 SET function = \(Self.function), queue = \(Self.queue), unique_key = \("k\u{1B}[1m\n"),
                     tags = ARRAY[\("t\u{1B}[1m")], worker_id = \("w\u{1B}[1m")
                 WHERE id IN (\(dead), \(waiting))
                 """)
-            try await pool.execute("""
+            try await pool.execute(
+                """
                 UPDATE offload.jobs
                 SET errors = errors || jsonb_build_array(jsonb_build_object(
                     'at', now(), 'attempt', 2, 'message', \("m\u{1B}[5m")::text, 'type', \("T\u{1B}[1m")::text,
                     'worker', \("w\u{1B}]0;x\u{07}")::text))
                 WHERE id = \(dead)
                 """)
-            try await pool.execute("""
+            try await pool.execute(
+                """
                 INSERT INTO offload.workers (id, hostname, pid, queues, concurrency)
                 VALUES (\("worker\u{1B}[2J"), \("host\n\u{1B}]0;t\u{07}"), 1, ARRAY[\(Self.queue)], 1)
                 """)

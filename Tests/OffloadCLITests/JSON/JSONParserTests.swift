@@ -5,12 +5,16 @@ import Testing
 @Suite("JSONParser")
 struct JSONParserTests {
     @Test func parsesEveryKindKeepingOrderAndNumberText() throws {
-        let value = try JSONParser.parse(#" {"b": [1, -0.5e3, true, false, null], "a": {"x": "y\n\u00e9\ud83d\ude00"}, "n": 123456789012345678901234567890} "#)
-        #expect(value == .object([
-            .init("b", .array([.number("1"), .number("-0.5e3"), .bool(true), .bool(false), .null])),
-            .init("a", .object([.init("x", .string("y\né😀"))])),
-            .init("n", .number("123456789012345678901234567890")),
-        ]))
+        let value = try JSONParser.parse(
+            #" {"b": [1, -0.5e3, true, false, null], "a": {"x": "y\n\u00e9\ud83d\ude00"}, "n": 123456789012345678901234567890} "#
+        )
+        #expect(
+            value
+                == .object([
+                    .init("b", .array([.number("1"), .number("-0.5e3"), .bool(true), .bool(false), .null])),
+                    .init("a", .object([.init("x", .string("y\né😀"))])),
+                    .init("n", .number("123456789012345678901234567890")),
+                ]))
         #expect(try JSONParser.parse("{}") == .object([]))
         #expect(try JSONParser.parse("[]") == .array([]))
         #expect(try JSONParser.parse("\"x\"") == .string("x"))
@@ -54,7 +58,10 @@ struct JSONParserTests {
             _ = try JSONParser.parse("{\n  \"a\": 1,\n  \"b\": ]\n}")
             Issue.record("parsed invalid JSON")
         } catch {
-            #expect(error.description == "invalid JSON at line 3, column 8: expected a value (object, array, string, number, true, false or null), found ']'")
+            #expect(
+                error.description
+                    == "invalid JSON at line 3, column 8: expected a value (object, array, string, number, true, false or null), found ']'"
+            )
         }
         do {
             _ = try JSONParser.parse(#"{"a": 1,, }"#)
@@ -76,18 +83,21 @@ struct JSONValueRenderingTests {
             "id": .int(42), "name": .string("Zoë \"quoted\"\n\u{01}"), "none": .text(nil), "rate": .double(0.25),
             "whole": .double(3), "list": .array([.int(1), .fields([:])]), "empty": .array([]),
         ])
-        #expect(value.rendered(pretty: false)
-            == #"{"id":42,"name":"Zoë \"quoted\"\n\u0001","none":null,"rate":0.25,"whole":3,"list":[1,{}],"empty":[]}"#)
-        #expect(JSONValue.fields(["a": .array([.int(1)]), "b": .fields(["c": .bool(true)])]).rendered() == """
-            {
-              "a": [
-                1
-              ],
-              "b": {
-                "c": true
-              }
-            }
-            """)
+        #expect(
+            value.rendered(pretty: false)
+                == #"{"id":42,"name":"Zoë \"quoted\"\n\u0001","none":null,"rate":0.25,"whole":3,"list":[1,{}],"empty":[]}"#
+        )
+        #expect(
+            JSONValue.fields(["a": .array([.int(1)]), "b": .fields(["c": .bool(true)])]).rendered() == """
+                {
+                  "a": [
+                    1
+                  ],
+                  "b": {
+                    "c": true
+                  }
+                }
+                """)
     }
 
     @Test func roundTripsThroughTheParser() throws {

@@ -14,11 +14,12 @@ struct ConnectionMessageTests {
             "cannot connect to PostgreSQL: connection to server at \"db.internal\" (10.0.0.5), port 5432 failed: FATAL:  password authentication failed for user \"app\"\n"
         )
         let message = DatabaseOptions.connectionMessage(error, target: target, source: "DATABASE_URL")
-        #expect(message == """
-            cannot connect to PostgreSQL at postgresql://app:***@db.internal:5432/app (from DATABASE_URL):
-              connection to server at "db.internal" (10.0.0.5), port 5432 failed: FATAL:  password authentication failed for user "app"
-            hint: check the user name and password in DATABASE_URL
-            """)
+        #expect(
+            message == """
+                cannot connect to PostgreSQL at postgresql://app:***@db.internal:5432/app (from DATABASE_URL):
+                  connection to server at "db.internal" (10.0.0.5), port 5432 failed: FATAL:  password authentication failed for user "app"
+                hint: check the user name and password in DATABASE_URL
+                """)
         #expect(!message.contains("s3cret-pw"))
     }
 
@@ -27,13 +28,15 @@ struct ConnectionMessageTests {
             .connectionFailed,
             "cannot connect to PostgreSQL: connection to server at \"127.0.0.1\", port 1 failed: Connection refused\n\tIs the server running on that host and accepting TCP/IP connections?\n"
         )
-        let message = DatabaseOptions.connectionMessage(error, target: "host=127.0.0.1 port=1 password=***", source: "--database-url")
-        #expect(message == """
-            cannot connect to PostgreSQL at host=127.0.0.1 port=1 password=*** (from --database-url):
-              connection to server at "127.0.0.1", port 1 failed: Connection refused
-              Is the server running on that host and accepting TCP/IP connections?
-            hint: is PostgreSQL running there? `offload local start` runs one for development
-            """)
+        let message = DatabaseOptions.connectionMessage(
+            error, target: "host=127.0.0.1 port=1 password=***", source: "--database-url")
+        #expect(
+            message == """
+                cannot connect to PostgreSQL at host=127.0.0.1 port=1 password=*** (from --database-url):
+                  connection to server at "127.0.0.1", port 1 failed: Connection refused
+                  Is the server running on that host and accepting TCP/IP connections?
+                hint: is PostgreSQL running there? `offload local start` runs one for development
+                """)
     }
 
     @Test func unknownReasonsGetNoHint() {

@@ -25,7 +25,8 @@ struct ControlCharacterTests {
     }
 
     @Test func keepsNewlinesWhenAsked() {
-        #expect("one\ntwo\r\u{1B}[K".escapingControlCharacters(keepingNewlines: true) == #"one"# + "\n" + #"two\r\u001b[K"#)
+        #expect(
+            "one\ntwo\r\u{1B}[K".escapingControlCharacters(keepingNewlines: true) == #"one"# + "\n" + #"two\r\u001b[K"#)
     }
 
     @Test func tableCellsAreEscapedAndAligned() {

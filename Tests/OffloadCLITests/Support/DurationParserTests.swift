@@ -31,7 +31,9 @@ struct DurationParserTests {
 
     @Test func failureExplainsTheUnits() {
         let failure = DurationParser.Failure(text: "7x", reason: "unknown unit \"x\"")
-        #expect(failure.description == "unknown unit \"x\"; use a number and a unit: ms, s, m, h or d (e.g. 500ms, 30s, 5m, 7d)")
+        #expect(
+            failure.description
+                == "unknown unit \"x\"; use a number and a unit: ms, s, m, h or d (e.g. 500ms, 30s, 5m, 7d)")
     }
 
     @Test(arguments: [

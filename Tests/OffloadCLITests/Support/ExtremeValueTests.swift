@@ -46,7 +46,9 @@ struct ExtremeValueTests {
 
     /// jsonb cannot store U+0000: refused in the CLI, saying where.
     @Test func nulInArgumentsIsRefusedWithItsPath() {
-        #expect(throws: (any Error).self) { try JSONArgument.object(#"{"a": {"b": ["x", "\u0000"]}}"#, role: "arguments") }
+        #expect(throws: (any Error).self) {
+            try JSONArgument.object(#"{"a": {"b": ["x", "\u0000"]}}"#, role: "arguments")
+        }
         do {
             _ = try JSONArgument.object(#"{"a": {"b": ["x", "y\u0000"]}}"#, role: "arguments")
         } catch {

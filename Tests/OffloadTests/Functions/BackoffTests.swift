@@ -43,6 +43,9 @@ struct BackoffTests {
     }
 
     @Test func theRegistryDescribesThePolicy() {
-        #expect(Backoff.constant(.seconds(2)).registryDescription == ["initial_s": 2, "multiplier": 1, "maximum_s": 2, "jitter": 0])
+        #expect(
+            Backoff.constant(.seconds(2)).registryDescription == [
+                "initial_s": 2, "multiplier": 1, "maximum_s": 2, "jitter": 0,
+            ])
     }
 }

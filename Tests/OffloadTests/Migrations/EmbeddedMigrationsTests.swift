@@ -15,7 +15,8 @@ import Testing
         )
         // Compared by checksum, so a failure names the file instead of printing both texts.
         for (embedded, file) in zip(Migration.embedded, files) {
-            #expect(embedded.name == file.name, "migration \(file.version) was renamed: run scripts/embed-migrations.sh")
+            #expect(
+                embedded.name == file.name, "migration \(file.version) was renamed: run scripts/embed-migrations.sh")
             #expect(
                 embedded.checksum == file.checksum,
                 "Migrations/\(String(format: "%04d", file.version))_\(file.name).sql changed: run scripts/embed-migrations.sh"

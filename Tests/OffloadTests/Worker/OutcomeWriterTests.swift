@@ -56,7 +56,8 @@ struct OutcomeWriterTests {
     let clock = ManualClock()
 
     func writer(_ database: FakeDatabase, maxBatch: Int = 5_000, written: Writer.Written? = nil) -> Writer {
-        let writer = Writer(maxBatch: maxBatch, logger: Logger(label: "test"), clock: clock, written: written) { batch in
+        let writer = Writer(maxBatch: maxBatch, logger: Logger(label: "test"), clock: clock, written: written) {
+            batch in
             await Task.yield()  // a real write suspends: let a concurrent reader in
             try database.write(batch)
         }

@@ -124,7 +124,8 @@ struct RunningJobsTests {
         running.stopAll()
         let reason = running.stopReason(of: 7, attempt: 3)
         #expect(reason == .shutdown)
-        let settlement = AttemptPolicy.settle(job: job, error: CancellationError(), stopReason: reason, options: FunctionOptions())
+        let settlement = AttemptPolicy.settle(
+            job: job, error: CancellationError(), stopReason: reason, options: FunctionOptions())
         #expect(settlement.state == .available && settlement.refundAttempt)
         #expect(running.remove(7, attempt: 3))
         #expect(running.ids.isEmpty)

@@ -20,7 +20,9 @@ struct WorkerStateMachineTests {
         var running: Int { state.running }
         var phase: Machine.Phase { state.phase }
         func nextFetchAction(cancelled: Bool) -> Machine.FetchAction { state.nextFetchAction(cancelled: cancelled) }
-        func claimSucceeded(requested: Int, claimed: Int) { state.claimSucceeded(requested: requested, claimed: claimed) }
+        func claimSucceeded(requested: Int, claimed: Int) {
+            state.claimSucceeded(requested: requested, claimed: claimed)
+        }
         func claimFailed() { state.claimFailed() }
         func claimStarted(_ claim: Int, cancelled: Bool) -> Bool { state.claimStarted(claim, cancelled: cancelled) }
         func claimEnded(cancelled: Bool) -> Machine.ClaimedJobsAction { state.claimEnded(cancelled: cancelled) }
@@ -101,7 +103,11 @@ struct WorkerStateMachineTests {
             }
             delays.append(delay)
         }
-        #expect(delays == [.milliseconds(100), .milliseconds(200), .milliseconds(400), .milliseconds(800), .milliseconds(1600), .milliseconds(3200), .seconds(5), .seconds(5)])
+        #expect(
+            delays == [
+                .milliseconds(100), .milliseconds(200), .milliseconds(400), .milliseconds(800), .milliseconds(1600),
+                .milliseconds(3200), .seconds(5), .seconds(5),
+            ])
         _ = machine.nextFetchAction(cancelled: false)
         machine.claimSucceeded(requested: 4, claimed: 4)
         _ = machine.nextFetchAction(cancelled: false)
@@ -223,7 +229,9 @@ struct WorkerStateMachineTests {
         clock.advance(by: .nanoseconds(1))
         #expect(machine.nextDrainAction(now: clock.now, cancelled: false) == .stopAll(running: 3))
         #expect(machine.phase == .cancelling)
-        #expect(machine.nextDrainAction(now: clock.now, cancelled: false) == .abandonStuckThenWait(timeout: .milliseconds(10)))
+        #expect(
+            machine.nextDrainAction(now: clock.now, cancelled: false)
+                == .abandonStuckThenWait(timeout: .milliseconds(10)))
         #expect(!machine.jobsFinished())  // returned after the deadline: handed back by its handler's stop reason
         #expect(!machine.jobsFinished(1))  // abandoned after the grace
         #expect(machine.jobsFinished())  // the last one wakes the drain

@@ -15,9 +15,10 @@ struct PrivateCluster {
     static func start(_ name: String) async throws -> PrivateCluster? {
         guard let binaries = try? await PostgresBinaries.find() else { return nil }
         let port = try LocalCluster.freePort()
-        let base = ProcessInfo.processInfo.environment["OFFLOAD_TEST_DIR"].map {
-            URL(fileURLWithPath: $0).deletingLastPathComponent().path
-        } ?? ".offload"
+        let base =
+            ProcessInfo.processInfo.environment["OFFLOAD_TEST_DIR"].map {
+                URL(fileURLWithPath: $0).deletingLastPathComponent().path
+            } ?? ".offload"
         var cluster = try await LocalCluster.resolve(directory: "\(base)/\(name)-\(port)", port: port).placed()
         cluster.isEphemeral = true
         try? FileManager.default.removeItem(atPath: cluster.directory)

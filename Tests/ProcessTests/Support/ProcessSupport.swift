@@ -7,9 +7,9 @@ import Testing
 @testable import OffloadTools
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The built `offload` executable: `$OFFLOAD_BIN` (the Makefile sets it), else the one next to this
@@ -34,7 +34,9 @@ enum OffloadBinary {
 /// A folder for the logs of one test's worker processes, kept after the run for reading.
 func logDirectory(_ test: String) -> String {
     let base = ProcessInfo.processInfo.environment["OFFLOAD_TEST_DIR"].map { $0 + "-logs" } ?? ".offload/test-logs"
-    let path = URL(fileURLWithPath: base).standardizedFileURL.appendingPathComponent("\(test)-\(UUID().uuidString.prefix(8))").path
+    let path = URL(fileURLWithPath: base).standardizedFileURL.appendingPathComponent(
+        "\(test)-\(UUID().uuidString.prefix(8))"
+    ).path
     try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
 }
@@ -50,12 +52,13 @@ struct FixtureWorker {
     static func start(
         _ configuration: ConnectionConfiguration, logDirectory: String, name: String = "worker", _ extra: [String] = []
     ) throws -> FixtureWorker {
-        let arguments = [
-            "fixture-worker",
-            "--lease-ms", "8000", "--heartbeat-ms", "400", "--maintenance-ms", "200", "--poll-ms", "100",
-            "--shutdown-deadline-ms", "10000", "--max-connections", "8",
-            "--exit-with-parent", "\(getpid())",
-        ] + extra
+        let arguments =
+            [
+                "fixture-worker",
+                "--lease-ms", "8000", "--heartbeat-ms", "400", "--maintenance-ms", "200", "--poll-ms", "100",
+                "--shutdown-deadline-ms", "10000", "--max-connections", "8",
+                "--exit-with-parent", "\(getpid())",
+            ] + extra
         var environment = ProcessInfo.processInfo.environment
         environment["DATABASE_URL"] = configuration.connectionString()
         let child = try ChildProcess.spawn(
@@ -99,24 +102,35 @@ struct FixtureDatabase {
 
     /// Enqueues `count` `record` jobs with `arguments`; returns their ids.
     @discardableResult
-    func enqueueRecord(_ count: Int, _ arguments: FixtureFunctions.RecordArguments = .init(), priority: Int = 0) async throws -> [Int64] {
+    func enqueueRecord(_ count: Int, _ arguments: FixtureFunctions.RecordArguments = .init(), priority: Int = 0)
+        async throws -> [Int64]
+    {
         let requests = try (0..<count).map { _ in
-            EnqueueRequest(function: "record", arguments: try PGJSON(arguments), options: JobOptions(priority: priority))
+            EnqueueRequest(
+                function: "record", arguments: try PGJSON(arguments), options: JobOptions(priority: priority))
         }
-        let before = try await pool.query("SELECT coalesce(max(id), 0) AS id FROM offload.jobs").single(Int64.self, "id")
+        let before = try await pool.query("SELECT coalesce(max(id), 0) AS id FROM offload.jobs").single(
+            Int64.self, "id")
         try await Offload(pool: pool).enqueueMany(requests, on: pool)
-        return try await pool.query("SELECT id FROM offload.jobs WHERE id > \(before) ORDER BY id").rows.map { try $0.decode(Int64.self, "id") }
+        return try await pool.query("SELECT id FROM offload.jobs WHERE id > \(before) ORDER BY id").rows.map {
+            try $0.decode(Int64.self, "id")
+        }
     }
 
     func count(_ condition: String) async throws -> Int {
-        try await pool.query(Query(unsafeSQL: "SELECT count(*) AS n FROM offload.jobs WHERE \(condition)")).single(Int.self, "n")
+        try await pool.query(Query(unsafeSQL: "SELECT count(*) AS n FROM offload.jobs WHERE \(condition)")).single(
+            Int.self, "n")
     }
 
     /// Every invocation, oldest first.
     func invocations() async throws -> [(jobID: Int64, attempt: Int, pid: Int32)] {
-        try await pool.query("SELECT job_id, attempt, pid FROM offload_fixture_invocations ORDER BY at, job_id").rows.map {
-            (try $0.decode(Int64.self, "job_id"), try $0.decode(Int.self, "attempt"), Int32(try $0.decode(Int.self, "pid")))
-        }
+        try await pool.query("SELECT job_id, attempt, pid FROM offload_fixture_invocations ORDER BY at, job_id").rows
+            .map {
+                (
+                    try $0.decode(Int64.self, "job_id"), try $0.decode(Int.self, "attempt"),
+                    Int32(try $0.decode(Int.self, "pid"))
+                )
+            }
     }
 
     /// Rows in `offload.workers`.
