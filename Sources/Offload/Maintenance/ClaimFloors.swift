@@ -34,7 +34,11 @@ struct ClaimFloors {
     mutating func bound(adding sample: Sample, oldestRunning: Int64) -> String? {
         samples.append(sample)
         if samples.count > Self.maximumSamples { samples.removeFirst(samples.count - Self.maximumSamples) }
-        guard let usable = samples.lastIndex(where: { $0.xid <= oldestRunning }) else { return nil }
+        // Samples are in xid order: when the oldest does not qualify, none does (no scan while an old
+        // transaction keeps its xid).
+        guard let first = samples.first, first.xid <= oldestRunning,
+            let usable = samples.lastIndex(where: { $0.xid <= oldestRunning })
+        else { return nil }
         let bound = samples[usable].at
         // Later bounds only: what came before the usable sample will never be needed.
         samples.removeFirst(usable)
