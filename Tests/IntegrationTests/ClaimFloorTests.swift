@@ -65,7 +65,7 @@ struct ClaimFloorTests {
         }
     }
 
-    /// While a snapshot holds back vacuum, 20,000 claimed jobs leave entries at the front of the claim
+    /// While a transaction holds back vacuum, 20,000 claimed jobs leave entries at the front of the claim
     /// index that no scan can mark dead. From its floor a claim touches a few dozen buffers; from the
     /// start (the floor put back) it visits every one of those entries. Counted by PostgreSQL, not timed.
     @Test func underAHeldXminAClaimReadsFromItsFloorNotFromTheStart() async throws {
@@ -73,6 +73,9 @@ struct ClaimFloorTests {
             try await pool.withConnection { holder in
                 try await holder.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
                 _ = try await holder.query("SELECT count(*) AS n FROM offload.jobs")
+                // With an xid, as a forgotten transaction that wrote elsewhere has: it holds back no
+                // floor, since it holds no write lock on offload.jobs.
+                _ = try await holder.query("SELECT txid_current() AS xid")
 
                 try await pool.execute(
                     """

@@ -9,7 +9,9 @@ import PGClient
 /// its xid before T: such jobs carry a run_at from after their xid (`offload.claimable_now()`), and
 /// the floor must not pass them although this session cannot see them yet. So each tick reads the
 /// clock and then takes an xid of its own (xids are handed out in order); a sample (T, xid) becomes
-/// usable as the bound once every running transaction's xid is above that one.
+/// usable as the bound once every transaction holding a write lock on `offload.jobs` has a newer
+/// xid. A transaction that takes that lock later reads its clock later still, so it cannot hold a
+/// floor back; nor can one that holds back vacuum without writing jobs (a report, a replica's slot).
 struct ClaimFloors {
     /// How often floors rise. A claim walks at most the jobs claimed since the last rise.
     static let interval: Duration = .milliseconds(100)
@@ -30,14 +32,16 @@ struct ClaimFloors {
     private(set) var samples: Deque<Sample> = []
 
     /// Records a sample and returns the latest sampled time that may bound the floors now: every
-    /// running xid is at least that sample's `xid` (which itself has ended). Nil when none qualifies yet.
-    mutating func bound(adding sample: Sample, oldestRunning: Int64) -> String? {
+    /// transaction writing jobs has an xid above that sample's. `oldestWriter` is the oldest such xid,
+    /// nil when none writes. Nil when no sample qualifies yet.
+    mutating func bound(adding sample: Sample, oldestWriter: Int64?) -> String? {
+        let oldestWriter = oldestWriter ?? .max
         samples.append(sample)
         if samples.count > Self.maximumSamples { samples.removeFirst(samples.count - Self.maximumSamples) }
         // Samples are in xid order: when the oldest does not qualify, none does (no scan while an old
         // transaction keeps its xid).
-        guard let first = samples.first, first.xid <= oldestRunning,
-            let usable = samples.lastIndex(where: { $0.xid <= oldestRunning })
+        guard let first = samples.first, first.xid < oldestWriter,
+            let usable = samples.lastIndex(where: { $0.xid < oldestWriter })
         else { return nil }
         let bound = samples[usable].at
         // Later bounds only: what came before the usable sample will never be needed.
@@ -52,9 +56,9 @@ struct ClaimFloors {
         let at = try await connection.query(MaintenanceSQL.clockNow()).single(String.self, "at")
         let horizon = try await connection.query(MaintenanceSQL.transactionHorizon()).rows
         guard let row = horizon.first else { return 0 }
-        let oldestRunning = try row.decode(Int64.self, "oldest_running")
+        let oldestWriter = try row.decode(Int64?.self, "oldest_writer")
         let xid = try row.decode(Int64.self, "xid")
-        guard let bound = bound(adding: Sample(at: at, xid: xid), oldestRunning: oldestRunning) else { return 0 }
+        guard let bound = bound(adding: Sample(at: at, xid: xid), oldestWriter: oldestWriter) else { return 0 }
         return try await connection.query(MaintenanceSQL.advanceClaimFloors(bound: bound, thorough: thorough))
             .single(Int.self, "changed")
     }

@@ -2762,15 +2762,18 @@ COMMENT ON VIEW offload.health IS
 --
 -- Why a floor is never above a job that can still be claimed:
 --   * Every write that makes a job claimable sets its run_at no earlier than
---     offload.claimable_now(): the time right after its transaction got an xid. (Enqueue, send,
---     retry, rescue and the worker's retries and hand-backs all do; so does the column's default.
---     A run_at in the past therefore means "now": the job queues behind those already due.)
+--     offload.claimable_now(): the time right after its transaction took a write lock on
+--     offload.jobs and got an xid. (Enqueue, send, retry, rescue and the worker's retries and
+--     hand-backs all do; so does the column's default. A run_at in the past therefore means "now":
+--     the job queues behind those already due.)
 --   * The leader samples (clock, xid) pairs: it reads the clock, then takes an xid of its own
 --     (xids are handed out in order, so every later one is newer than that clock reading). A floor
---     is raised only to a sampled time T whose xid is at most the oldest xid still running: every
---     transaction that may still commit a claimable job got its xid after T, so that job's run_at
---     is after T. (A snapshot's xmax is no such mark: an xid handed out but still running can be
---     at or above it.)
+--     is raised only to a sampled time T whose xid is below that of every transaction holding a
+--     write lock on offload.jobs: each of those got its xid after T, so any job it wrote has a
+--     run_at after T; and any other transaction takes that lock, and then reads the clock, only
+--     after the leader looked, so after T too. A transaction that holds back vacuum without writing
+--     to offload.jobs (a long report, pg_dump, a replica's slot) therefore holds back no floor.
+--     (A snapshot's xmax is no mark of the xids handed out: one still running can be above it.)
 --   * And no higher than the lowest run_at among the claimable jobs it sees, read after that check.
 -- Floors only rise, except in a thorough pass (every 30 s by default) that recomputes them from
 -- the start: that finds jobs a hand-written INSERT or UPDATE put below a floor. Such jobs wait at
@@ -2805,9 +2808,10 @@ FROM offload.jobs AS j
 WHERE j.state IN ('available', 'retryable')
 ON CONFLICT DO NOTHING;
 
--- The time a job made claimable now may carry as its run_at: read after this transaction has an
--- xid (txid_current assigns one if it has none yet), which is what lets the leader bound the
--- run_at of jobs it cannot see yet (see above).
+-- The time a job made claimable now may carry as its run_at: read after this transaction holds a
+-- write lock on offload.jobs (ROW EXCLUSIVE, which every INSERT and UPDATE takes anyway and which
+-- conflicts with no other writer) and has an xid (txid_current assigns one if it has none yet).
+-- That is what lets the leader bound the run_at of jobs it cannot see yet (see above).
 CREATE FUNCTION offload.claimable_now()
 RETURNS timestamptz
 LANGUAGE plpgsql
@@ -2815,18 +2819,19 @@ VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    LOCK TABLE offload.jobs IN ROW EXCLUSIVE MODE;
     PERFORM pg_catalog.txid_current();
     RETURN pg_catalog.clock_timestamp();
 END;
 $$;
 
 COMMENT ON FUNCTION offload.claimable_now() IS
-    'clock_timestamp() after this transaction has an xid: the earliest run_at a job made claimable now may have.';
+    'clock_timestamp() once this transaction holds a write lock on offload.jobs and an xid: the earliest run_at a job made claimable now may have.';
 
 ALTER TABLE offload.jobs ALTER COLUMN run_at SET DEFAULT offload.claimable_now();
 
 -- Raises each floor to the lowest run_at among its claimable jobs, but never above `bound` (a time
--- before which no running transaction got its xid; the leader finds it). `thorough` recomputes
+-- before which no transaction now writing to offload.jobs got its xid; the leader finds it). `thorough` recomputes
 -- every floor from the start, lowering those that a hand-written row went below, and adds the
 -- floor rows of (queue, priority) pairs that have claimable jobs and no row. Returns how many
 -- floors changed. Run by the maintenance leader in a transaction of its own.

@@ -141,13 +141,39 @@ enum MaintenanceSQL {
         "SELECT clock_timestamp()::text AS at"
     }
 
-    /// The oldest xid still running (from this statement's snapshot), and an xid of its own, assigned
-    /// after that snapshot and after the `clockNow` read before it: every xid above it is newer still.
-    /// (The snapshot's xmax is no such mark: an xid assigned but still running can be at or above it.)
-    /// Returns: `oldest_running`, `xid`.
+    /// The oldest xid among the transactions that hold a write lock on `offload.jobs` (NULL: none),
+    /// and an xid of this session's own, taken after the `clockNow` read before this statement: every
+    /// xid above it is newer still. Writers are read from pg_locks: a relation lock of ROW EXCLUSIVE
+    /// or stronger, joined to the same transaction's lock on its own xid. pg_locks shows xids in 32
+    /// bits; each becomes a 64-bit txid by its signed distance from this session's own, which is no
+    /// more than 2^31 for any xid still running.
+    /// (A snapshot's xmax is no mark of the xids handed out: one still running can be above it.)
+    /// Returns: `oldest_writer`, `xid`.
     static func transactionHorizon() -> Query {
         """
-        SELECT txid_snapshot_xmin(txid_current_snapshot()) AS oldest_running, txid_current() AS xid
+        WITH own AS (
+            SELECT txid_current() AS xid
+        ),
+        writers AS (
+            SELECT DISTINCT x.transactionid::text::bigint AS xid32
+            FROM pg_locks AS l
+            JOIN pg_locks AS x
+                ON x.virtualtransaction = l.virtualtransaction
+               AND x.locktype = 'transactionid'
+               AND x.mode = 'ExclusiveLock'
+               AND x.granted
+            WHERE l.locktype = 'relation'
+              AND l.relation = 'offload.jobs'::regclass
+              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+              AND l.mode IN ('RowExclusiveLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock')
+              AND l.granted
+        )
+        SELECT (
+                   SELECT min(own.xid + ((w.xid32 - own.xid % 4294967296 + 6442450944) % 4294967296 - 2147483648))
+                   FROM writers AS w
+               ) AS oldest_writer,
+               own.xid
+        FROM own
         """
     }
 

@@ -7,33 +7,32 @@ import Testing
 struct ClaimFloorsTests {
     typealias Sample = ClaimFloors.Sample
 
-    @Test func aSampleBoundsOnceEveryRunningXidIsAtLeastItsOwn() {
+    @Test func aSampleBoundsOnceEveryWriterHasANewerXid() {
         var floors = ClaimFloors()
-        // xid 100 runs (got before "t1", whose own xid is 105); nothing qualifies while it does.
-        #expect(floors.bound(adding: Sample(at: "t1", xid: 105), oldestRunning: 100) == nil)
-        #expect(floors.bound(adding: Sample(at: "t2", xid: 110), oldestRunning: 100) == nil)
-        // xid 100 ended; the oldest running is 107: "t1" (xid 105) qualifies, "t2" (xid 110) not yet.
-        #expect(floors.bound(adding: Sample(at: "t3", xid: 112), oldestRunning: 107) == "t1")
-        // Everything up to 112 ended: the newest qualifying sample wins.
-        #expect(floors.bound(adding: Sample(at: "t4", xid: 115), oldestRunning: 112) == "t3")
+        // xid 100 writes jobs (got before "t1", whose own xid is 105); nothing qualifies while it does.
+        #expect(floors.bound(adding: Sample(at: "t1", xid: 105), oldestWriter: 100) == nil)
+        #expect(floors.bound(adding: Sample(at: "t2", xid: 110), oldestWriter: 100) == nil)
+        // xid 100 ended; the oldest writer is 107: "t1" (xid 105) qualifies, "t2" (xid 110) not yet.
+        #expect(floors.bound(adding: Sample(at: "t3", xid: 112), oldestWriter: 107) == "t1")
+        // The oldest writer is 113: the newest qualifying sample wins.
+        #expect(floors.bound(adding: Sample(at: "t4", xid: 115), oldestWriter: 113) == "t3")
         #expect(floors.samples.map(\.at) == ["t3", "t4"])
     }
 
-    /// With nothing older running, the sample just taken qualifies (its own xid has ended).
-    @Test func withNothingRunningTheNewSampleIsTheBound() {
+    /// With no transaction writing jobs, the sample just taken qualifies.
+    @Test func withNoWriterTheNewSampleIsTheBound() {
         var floors = ClaimFloors()
-        #expect(floors.bound(adding: Sample(at: "t1", xid: 50), oldestRunning: 50) == "t1")
+        #expect(floors.bound(adding: Sample(at: "t1", xid: 50), oldestWriter: nil) == "t1")
         #expect(floors.samples == [Sample(at: "t1", xid: 50)])
     }
 
-    /// An old transaction that keeps its xid keeps every sample from qualifying; the list stays bounded,
+    /// An old transaction that keeps writing jobs keeps every sample from qualifying; the list stays bounded,
     /// dropping the oldest (the floors then wait, which is safe).
     @Test func samplesStayBoundedWhileAnOldXidRuns() {
         var floors = ClaimFloors()
         var bounds: [String] = []
         for index in 0..<(ClaimFloors.maximumSamples + 10) {
-            if let bound = floors.bound(adding: Sample(at: "t\(index)", xid: Int64(1_000 + index)), oldestRunning: 999)
-            {
+            if let bound = floors.bound(adding: Sample(at: "t\(index)", xid: Int64(1_000 + index)), oldestWriter: 999) {
                 bounds.append(bound)
             }
         }
