@@ -221,7 +221,8 @@ struct WorkerTests {
             try await offload.enqueueMany((0..<2_000).map { Greet(name: "n\($0)") }, on: pool)
             let admin = try await Connection.connect(pool.configuration)
             try await whileRunning(worker) { () async throws in
-                #expect(try await eventually { try await count(pool, "state = 'completed'") > 200 })
+                #expect(
+                    try await eventually(timeout: .seconds(60)) { try await count(pool, "state = 'completed'") > 200 })
                 try await admin.execute(
                     """
                     SELECT pg_terminate_backend(pid) FROM pg_stat_activity
