@@ -36,7 +36,7 @@ struct SoakBench: Sendable {
             concurrency: configuration.concurrency, claimBatch: configuration.claimBatch,
             extraArguments: ["--completed-retention-ms", String(configuration.retention.milliseconds)])
         do {
-            report.intervals = try await soak(rate: rate)
+            report.intervals = try await soak(rate: rate, worker: worker)
             context.progress("soak: draining")
             try await database.waitUntilDrained(timeout: .seconds(300))
         } catch {
@@ -66,13 +66,15 @@ struct SoakBench: Sendable {
 
     /// Runs the producer, the claim probe and the xmin holder until the end, sampling at every
     /// interval's end; returns the intervals.
-    private func soak(rate: Int) async throws -> [SoakInterval] {
+    private func soak(rate: Int, worker: ChildProcess) async throws -> [SoakInterval] {
         let database = context.database
         let configuration = self.configuration
         let holder = XminHolder()
         let probe = ClaimProbe()
         let offload = Offload(pool: database.pool)
         var previous = try await SoakSample.read(database.pool)
+        let serverCPU = context.serverCPU
+        var previousCPU = (server: serverCPU?.seconds(), worker: worker.cpuSeconds())
         let start = ContinuousClock.now
         let end = start + configuration.duration
         return try await withThrowingTaskGroup(of: Void.self) { group in
@@ -95,20 +97,32 @@ struct SoakBench: Sendable {
                 try await Task.sleep(until: start + intervalEnd)
                 let now = ContinuousClock.now
                 let sample = try await SoakSample.read(database.pool)
+                let cpu = (server: serverCPU?.seconds(), worker: worker.cpuSeconds())
+                let wall = (now - intervalStart).seconds
                 let lag = try await SoakLag.read(
                     database.pool, fromID: previous.firstIDClaimable, from: previous.at, until: sample.at)
                 let interval = SoakInterval(
                     index: offset + 1, endSeconds: (now - start).seconds, previous: previous, end: sample, lag: lag,
                     claimMilliseconds: probe.take(), xminHeld: holder.heldDuring(intervalStart, now),
-                    inXminWindow: configuration.isInXminWindow(interval: offset), loadAverage: SoakInterval.currentLoadAverage(), rate: rate)
+                    inXminWindow: configuration.isInXminWindow(interval: offset),
+                    serverCores: Self.cores(previousCPU.server, cpu.server, wall),
+                    workerCores: Self.cores(previousCPU.worker, cpu.worker, wall),
+                    loadAverage: SoakInterval.currentLoadAverage(), rate: rate)
                 onInterval(interval)
                 intervals.append(interval)
                 previous = sample
+                previousCPU = cpu
                 intervalStart = now
             }
             try await group.waitForAll()
             return intervals
         }
+    }
+
+    /// Processor time over wall time: how many cores a process (or the server) kept busy.
+    private static func cores(_ before: Double?, _ after: Double?, _ wall: Double) -> Double? {
+        guard let before, let after, wall > 0 else { return nil }
+        return (after - before) / wall
     }
 
     /// Fails unless the future jobs are all still waiting, untouched, and every job of the soak that

@@ -84,6 +84,10 @@ struct SoakInterval: Sendable, Equatable {
     var xminHeldSeconds: Double
     /// Whether it is in the xmin window (`SoakConfiguration.isInXminWindow`).
     var inXminWindow: Bool
+    /// The cores PostgreSQL and the worker process kept busy in it (processor time over wall time; nil
+    /// when the server is not on this machine).
+    var serverCores: Double?
+    var workerCores: Double?
     /// The machine's 1-minute load average at its end (nil without /proc/loadavg).
     var loadAverage: Double?
     /// Whether the worker kept up with the producer (see `keptUp(rate:)`).
@@ -95,7 +99,8 @@ struct SoakInterval: Sendable, Equatable {
 
     init(
         index: Int, endSeconds: Double, previous: SoakSample, end: SoakSample, lag: SoakLag,
-        claimMilliseconds: [Double], xminHeld: Duration, inXminWindow: Bool, loadAverage: Double?, rate: Int
+        claimMilliseconds: [Double], xminHeld: Duration, inXminWindow: Bool,
+        serverCores: Double? = nil, workerCores: Double? = nil, loadAverage: Double?, rate: Int
     ) {
         self.index = index
         self.endSeconds = endSeconds
@@ -110,6 +115,8 @@ struct SoakInterval: Sendable, Equatable {
         vacuums = end.vacuums - previous.vacuums
         xminHeldSeconds = xminHeld.seconds
         self.inXminWindow = inXminWindow
+        self.serverCores = serverCores
+        self.workerCores = workerCores
         self.loadAverage = loadAverage
         keptUp = Self.keptUp(waiting: end.waiting, lagP99Milliseconds: lag.p99, rate: rate)
     }

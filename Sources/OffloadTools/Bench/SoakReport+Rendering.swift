@@ -29,6 +29,8 @@ extension SoakReport {
             let held = interval.xminHeldSeconds
             return held > 0 ? decimal(held, held < 10 ? 1 : 0) + "s" : "-"
         },
+        Column(header: "PG CORES", width: 8) { $0.serverCores.map { decimal($0, 2) } ?? "-" },
+        Column(header: "WORKER CORES", width: 12) { $0.workerCores.map { decimal($0, 2) } ?? "-" },
         Column(header: "LOAD", width: 5) { $0.loadAverage.map { decimal($0, 2) } ?? "-" },
     ]
 
@@ -130,6 +132,8 @@ extension SoakReport {
             "vacuums": interval.vacuums,
             "xmin_held_s": rounded(interval.xminHeldSeconds, 3),
             "in_xmin_window": interval.inXminWindow,
+            "server_cores": optional(interval.serverCores),
+            "worker_cores": optional(interval.workerCores),
             "load_average": optional(interval.loadAverage),
         ]
     }
