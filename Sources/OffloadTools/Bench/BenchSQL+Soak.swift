@@ -77,11 +77,12 @@ extension BenchSQL {
         """
     }
 
-    /// The soak's check once drained: the jobs scheduled for tomorrow still waiting untouched, and the
-    /// soak's own jobs (ids from `firstID`) that did not complete after exactly one attempt (pruned
-    /// ones are gone: they had completed).
+    /// The soak's check once the worker has stopped: the jobs scheduled for tomorrow still waiting
+    /// untouched, and the soak's own jobs (ids from `firstID`) that are neither waiting untouched (a job
+    /// handed back at shutdown has its attempt refunded) nor completed after exactly one attempt.
+    /// Pruned ones are gone: they had completed.
     ///
-    /// Binds: the soak's first job id. Returns: `future_untouched`, `not_completed_once`.
+    /// Binds: the soak's first job id. Returns: `future_untouched`, `neither_waiting_nor_completed_once`.
     static func soakOutcome(firstID: Int64) -> Query {
         """
         SELECT count(*) FILTER (
@@ -91,8 +92,9 @@ extension BenchSQL {
                ) AS future_untouched,
                count(*) FILTER (
                    WHERE id >= \(firstID)
-                     AND (state <> 'completed' OR attempt <> 1)
-               ) AS not_completed_once
+                     AND NOT (state = 'completed' AND attempt = 1)
+                     AND NOT (state = 'available' AND attempt = 0)
+               ) AS neither_waiting_nor_completed_once
         FROM offload.jobs
         """
     }
