@@ -2,14 +2,14 @@ import Foundation
 import PGClient
 
 /// Durations as people type them: `500ms`, `30s`, `5m`, `2h`, `7d`, `1.5h`, or combined, `1h30m`.
-enum DurationParser {
+package enum DurationParser {
     /// Why a text is not a duration. The description omits the text itself: ArgumentParser's message
     /// (`The value '7x' is invalid for '--older-than <duration>': …`) quotes it already.
-    struct Failure: Error, Equatable, CustomStringConvertible {
-        var text: String
-        var reason: String
+    package struct Failure: Error, Equatable, CustomStringConvertible {
+        package var text: String
+        package var reason: String
 
-        var description: String {
+        package var description: String {
             "\(reason); use a number and a unit: ms, s, m, h or d (e.g. 500ms, 30s, 5m, 7d)"
         }
     }
@@ -20,7 +20,7 @@ enum DurationParser {
     ]
 
     /// Parses `text`: one or more `<number><unit>` parts, no spaces, no sign.
-    static func parse(_ text: String) throws(Failure) -> Duration {
+    package static func parse(_ text: String) throws(Failure) -> Duration {
         let trimmed = text.trimmingSpaces
         guard !trimmed.isEmpty else { throw Failure(text: text, reason: "no duration given") }
         var rest = Substring(trimmed)
@@ -63,7 +63,7 @@ enum DurationParser {
     }
 
     /// A short, exact-enough rendering for people: `350ms`, `12s`, `1.5s`, `5m 3s`, `2h 5m`, `3d 4h`.
-    static func format(seconds: Double) -> String {
+    package static func format(seconds: Double) -> String {
         guard seconds.isFinite else { return "-" }
         let magnitude = abs(seconds)
         let sign = seconds < 0 ? "-" : ""
@@ -89,7 +89,7 @@ enum DurationParser {
     }
 
     /// `format(seconds:)` for a `Duration`.
-    static func format(_ duration: Duration) -> String {
+    package static func format(_ duration: Duration) -> String {
         return format(seconds: duration.seconds)
     }
 }

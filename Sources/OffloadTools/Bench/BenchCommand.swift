@@ -13,7 +13,8 @@ struct BenchCommand: AsyncParsableCommand {
             Creates a fresh database (dropped afterwards) on $DATABASE_URL or --database-url, or else on \
             a local cluster it starts in .offload/bench-postgres. Worker processes are this program's \
             hidden `fixture-worker`. Every scenario runs once per run; the table shows medians. \
-            Scenarios: \(BenchScenario.allCases.map(\.rawValue).joined(separator: ", ")).
+            Scenarios: \(BenchScenario.allCases.map(\.rawValue).joined(separator: ", ")). \
+            --soak DURATION runs the soak instead: a steady producer for that long, a line per interval.
             """
     )
 
@@ -51,12 +52,21 @@ struct BenchCommand: AsyncParsableCommand {
 
     @Option(help: .hidden) var workerBinary: String?
 
+    @OptionGroup(title: "Soak") var soak: SoakOptions
+
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if let runs, runs < 1 { throw ValidationError("--runs must be at least 1") }
         if let concurrency, concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
         if let claimBatch, claimBatch < 1 { throw ValidationError("--claim-batch must be at least 1") }
         _ = try scenarios()
+        if soak.isSoak {
+            // The soak is one long run of its own: scenario and run options would be silently ignored.
+            let conflicting: [(String, Bool)] = [("--only", only != nil), ("--runs", runs != nil), ("--quick", quick)]
+            if let (name, _) = conflicting.first(where: \.1) {
+                throw ValidationError("--soak runs the soak alone; drop \(name)")
+            }
+        }
     }
 
     func run() async throws {
@@ -74,6 +84,12 @@ struct BenchCommand: AsyncParsableCommand {
             logDirectory: logDirectory, pgbench: await Pgbench.find(), serverCPU: await ServerCPU.find(database.pool),
             progress: Self.printProgress
         )
+        if let soakConfiguration = soak.configuration(
+            capacityJobs: settings.jobs, concurrency: settings.concurrency, claimBatch: settings.claimBatch)
+        {
+            try await runSoak(soakConfiguration, context: context, cluster: cluster)
+            return
+        }
         do {
             var report = try await BenchRun(context: context, scenarios: try scenarios(), runs: runs).run()
             report.facts = [
@@ -91,6 +107,37 @@ struct BenchCommand: AsyncParsableCommand {
         } catch {
             Self.printProgress("failed; worker logs are in \(logDirectory)")
             try? await database.drop()
+            if let cluster { _ = try? await cluster.stop() }
+            throw error
+        }
+    }
+
+    /// Runs the soak: in a table, a line per interval on standard output as each ends; with `--json`,
+    /// the lines go to standard error and one JSON object to standard output at the end.
+    private func runSoak(_ configuration: SoakConfiguration, context: BenchContext, cluster: LocalCluster?) async throws
+    {
+        let json = self.json
+        let write: @Sendable (String) -> Void = json ? Self.printProgress : Self.printLine
+        let soak = SoakBench(
+            context: context, configuration: configuration,
+            onStart: { report in
+                write(report.headline)
+                write(SoakReport.header)
+            },
+            onInterval: { write(SoakReport.line($0)) })
+        do {
+            var report = try await soak.run()
+            report.facts = [
+                ("concurrency", String(configuration.concurrency)),
+                ("claim_batch", String(configuration.claimBatch)),
+                ("machine", BenchEnvironment.machine()),
+                ("postgres", try await BenchEnvironment.postgresSettings(context.database.pool)),
+            ]
+            try await cleanUp(context.database, cluster, context.logDirectory)
+            if json { print(try report.json()) } else { Self.printLine(report.ending) }
+        } catch {
+            Self.printProgress("failed; worker logs are in \(context.logDirectory)")
+            try? await context.database.drop()
             if let cluster { _ = try? await cluster.stop() }
             throw error
         }
@@ -131,6 +178,12 @@ struct BenchCommand: AsyncParsableCommand {
         if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return path }
         if let path = Bundle.main.executablePath { return path }
         throw ValidationError("cannot find this program's executable; pass --worker-binary")
+    }
+
+    /// Writes a line to standard output at once (print's buffer would hold a soak's lines back when
+    /// the output is a pipe or a file).
+    @Sendable private static func printLine(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 
     @Sendable private static func printProgress(_ line: String) {

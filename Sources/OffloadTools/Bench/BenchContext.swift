@@ -28,7 +28,8 @@ struct BenchContext: Sendable {
     }
 
     /// Starts a fixture worker on the bench database and waits until it is ready to claim.
-    func startWorker(concurrency: Int, claimBatch: Int) async throws -> ChildProcess {
+    /// `extraArguments` are passed on to `offload fixture-worker` (e.g. a retention).
+    func startWorker(concurrency: Int, claimBatch: Int, extraArguments: [String] = []) async throws -> ChildProcess {
         let index = WorkerLogCounter.next()
         let worker = try ChildProcess.spawn(
             workerBinary,
@@ -38,7 +39,7 @@ struct BenchContext: Sendable {
                 "--concurrency", String(concurrency),
                 "--claim-batch", String(claimBatch),
                 "--log-level", "warning",
-            ],
+            ] + extraArguments,
             logFile: "\(logDirectory)/worker-\(index).log"
         )
         do {

@@ -4,10 +4,10 @@ import PGClient
 /// Steady state: a producer enqueues at a fixed rate while one worker process keeps up; the highest
 /// rate at which it still keeps up.
 ///
-/// Each step runs the producer for `steadyStepDuration`: every 10 ms it enqueues, in one
-/// `offload.enqueue_many`, the jobs due by then. A step passes when the producer held its rate (97%),
-/// the jobs' lag (claim time minus enqueue time, from their timestamps) stayed under 250 ms at the
-/// 99th percentile, and at most 100 ms worth of jobs were left waiting when the producer stopped.
+/// Each step runs the producer (`RateProducer`) for `steadyStepDuration`. A step passes when the
+/// producer held its rate (97%), the jobs' lag (claim time minus enqueue time, from their timestamps)
+/// stayed under 250 ms at the 99th percentile, and at most 100 ms worth of jobs were left waiting
+/// when the producer stopped.
 /// The rate doubles until a step fails, then bisects between the best pass and the first failure.
 struct SteadyBench {
     struct Step {
@@ -23,7 +23,6 @@ struct SteadyBench {
         var lagP99Milliseconds: Double
     }
 
-    static let tick = Duration.milliseconds(10)
     static let lagBoundMilliseconds = 250.0
 
     let context: BenchContext
@@ -78,18 +77,8 @@ struct SteadyBench {
         try await database.settle()
         let duration = context.settings.steadyStepDuration
         let start = ContinuousClock.now
-        var produced = 0
-        try await database.pool.withConnection { producer in
-            while true {
-                let elapsed = ContinuousClock.now - start
-                if elapsed >= duration { break }
-                let due = Int(Double(rate) * elapsed.seconds)
-                if due > produced {
-                    try await producer.execute(BenchSQL.enqueueNoops(due - produced))
-                    produced = due
-                }
-                try await Task.sleep(until: start + Self.tick * Int((ContinuousClock.now - start) / Self.tick + 1))
-            }
+        let produced = try await database.pool.withConnection { producer in
+            try await RateProducer(rate: rate).run(on: producer, from: start, for: duration)
         }
         let elapsed = (ContinuousClock.now - start).seconds
         let waiting = try await database.pool.query(BenchSQL.waiting).single(Int.self, "waiting")

@@ -25,10 +25,16 @@ struct FixtureWorkerCommand: AsyncParsableCommand {
     @Option(help: "Heartbeat interval, in milliseconds.") var heartbeatMs = 5_000
     @Option(help: "Poll interval, in milliseconds.") var pollMs = 1_000
     @Option(help: "Maintenance interval, in milliseconds.") var maintenanceMs = 1_000
+    @Option(help: "Completed and cancelled jobs are pruned once finished this long ago, in milliseconds.")
+    var completedRetentionMs = 86_400_000
     @Option(help: "Drain deadline on SIGTERM, in milliseconds.") var shutdownDeadlineMs = 25_000
     @Option(help: "Log level (trace, debug, info, notice, warning, error).") var logLevel = "info"
     @Option(help: "Exit when this process is no longer our parent (tests and chaos runs: no orphans).")
     var exitWithParent: Int32?
+
+    func validate() throws {
+        if completedRetentionMs < 0 { throw ValidationError("--completed-retention-ms must not be negative") }
+    }
 
     func run() async throws {
         WorkerProcess.catchStopSignalsDuringStartup()
@@ -49,7 +55,8 @@ struct FixtureWorkerCommand: AsyncParsableCommand {
                 leaseDuration: .milliseconds(leaseMs),
                 heartbeatInterval: .milliseconds(heartbeatMs),
                 shutdownDeadline: .milliseconds(shutdownDeadlineMs),
-                maintenance: MaintenanceConfiguration(interval: .milliseconds(maintenanceMs))
+                maintenance: MaintenanceConfiguration(
+                    interval: .milliseconds(maintenanceMs), completedRetention: .milliseconds(completedRetentionMs))
             ),
             logger: logger
         )
