@@ -86,6 +86,7 @@ public struct SQLState: RawRepresentable, Sendable, Hashable, CustomStringConver
     public static let invalidParameterValue = SQLState("22023")
     public static let invalidTextRepresentation = SQLState("22P02")
     public static let queryCanceled = SQLState("57014")
+    public static let lockNotAvailable = SQLState("55P03")
     public static let adminShutdown = SQLState("57P01")
     public static let serializationFailure = SQLState("40001")
     public static let deadlockDetected = SQLState("40P01")

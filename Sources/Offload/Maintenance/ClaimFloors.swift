@@ -72,8 +72,13 @@ struct ClaimFloors {
         var lastThorough = ContinuousClock.now
         while !Task.isCancelled {
             let thorough = ContinuousClock.now - lastThorough >= thoroughInterval
-            _ = try await floors.tick(on: connection, thorough: thorough)
-            if thorough { lastThorough = .now }
+            do {
+                _ = try await floors.tick(on: connection, thorough: thorough)
+                if thorough { lastThorough = .now }
+            } catch let error as PGError where [.lockNotAvailable, .queryCanceled].contains(error.sqlState) {
+                // Someone holds a lock on the jobs table (an operator's LOCK TABLE, a long ALTER): the
+                // floors wait, which is safe, and so does nothing else the leader does.
+            }
             try await Task.sleep(for: interval)
         }
     }
