@@ -18,12 +18,11 @@ struct ClaimFloorTests {
     ) async throws {
         try await pool.withConnection { connection in
             var floors = ClaimFloors()
-            for _ in 0..<600 {
+            let rose = try await eventually {
                 _ = try await floors.tick(on: connection, thorough: thorough)
-                if try await done(pool) { return }
-                try await Task.sleep(for: .milliseconds(50))
+                return try await done(pool)
             }
-            Issue.record("the floors did not rise within 30 s")
+            #expect(rose, "the floors did not rise")
         }
     }
 
@@ -124,6 +123,8 @@ struct ClaimFloorTests {
             let transactionsPerWriter = 25
             let claimed = Counter()
             let writing = Flag(true)
+            // Ticks of the floors so far: writers wait on it to keep their transactions open across ticks.
+            let ticks = Counter()
             // Set once a floor rose while the writers ran. Other tests' transactions on the same server
             // can hold the bound back for a while; the writers go on until it rose (or 3,000 rounds).
             let rose = Flag(false)
@@ -133,6 +134,7 @@ struct ClaimFloorTests {
                         var floors = ClaimFloors()
                         while writing.value {
                             _ = try await floors.tick(on: connection, thorough: false)
+                            ticks.add(1)
                             if try await floor(pool) != "-infinity" { rose.set(true) }
                         }
                     }
@@ -143,15 +145,16 @@ struct ClaimFloorTests {
                     }
                 }
                 try await withThrowingTaskGroup(of: Int.self) { writersGroup in
-                    for writer in 0..<writers {
+                    for _ in 0..<writers {
                         writersGroup.addTask {
                             var enqueued = 0
                             var round = 0
                             while round < transactionsPerWriter || (!rose.value && round < 3_000) {
                                 defer { round += 1 }
                                 enqueued += try await pool.transaction { connection in
-                                    _ = try await connection.query("SELECT txid_current() AS xid")  // an xid now …
-                                    try await Task.sleep(for: .milliseconds((writer * 7 + round * 3) % 20))
+                                    // An xid now; the floors rise at least once before the job is written …
+                                    _ = try await connection.query("SELECT txid_current() AS xid")
+                                    try await ticks.waitFor(ticks.value + 1)
                                     let count: Int
                                     switch round % 3 {
                                     case 0:
@@ -168,8 +171,8 @@ struct ClaimFloorTests {
                                             """)
                                         count = 3
                                     }
-                                    // … commit later
-                                    try await Task.sleep(for: .milliseconds((writer * 11 + round * 5) % 25))
+                                    // … and twice more before it commits.
+                                    try await ticks.waitFor(ticks.value + 2)
                                     return count
                                 }
                             }
@@ -220,11 +223,8 @@ struct ClaimFloorTests {
 
             try await pool.withConnection { connection in
                 var floors = ClaimFloors()
-                var changed = 0
-                for _ in 0..<600 where changed == 0 {
-                    changed = try await floors.tick(on: connection, thorough: true)
-                    if changed == 0 { try await Task.sleep(for: .milliseconds(50)) }
-                }
+                let changed = try await eventually { try await floors.tick(on: connection, thorough: true) > 0 }
+                #expect(changed)
             }
             #expect(try await claimAndComplete(pool).count == 2)
             #expect(try await floor(pool, priority: 7) != nil)
@@ -237,6 +237,11 @@ private final class Counter: Sendable {
     private let state = Mutex(0)
     func add(_ n: Int) { state.withLock { $0 += n } }
     var value: Int { state.withLock { $0 } }
+
+    /// Waits until the count reaches `target` (the ticker only ever adds).
+    func waitFor(_ target: Int) async throws {
+        #expect(try await eventually { self.value >= target }, "the count stayed below \(target)")
+    }
 }
 
 /// A flag one task sets and others read.
